@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up, lint, unit tests, molecule scenarios.
+#
+#   ./test.sh                    everything
+#   ./test.sh lint               ruff, yamllint, ansible-lint (production profile)
+#   ./test.sh unit               pytest unit tests
+#   ./test.sh hosts              test-host harness: Docker engine, images, network
+#   ./test.sh molecule [S ...]   molecule scenarios (all, or the ones named)
+#
+# Environment: TESTHOST_MODE=auto|privileged|caps (see tests/hosts/testhosts.sh),
+# PYTHON (interpreter for the venv), MOLECULE_SCENARIOS (space-separated, for `molecule`).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+setup() {
+    ./setup.sh --test
+    export PATH="$PWD/.venv/bin:$PATH"
+    export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+}
+
+tier_lint() {
+    say "lint: ruff"
+    ruff check .
+    say "lint: yamllint"
+    yamllint --strict .
+    say "lint: ansible-lint (production profile)"
+    ansible-lint --profile production --offline -q
+}
+
+tier_unit() {
+    say "unit: pytest"
+    python -m pytest -q -p no:cacheprovider tests/unit
+}
+
+tier_hosts() {
+    say "hosts: test-host harness"
+    tests/hosts/testhosts.sh up
+}
+
+all_scenarios() {
+    find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort
+}
+
+tier_molecule() {
+    tier_hosts
+    set -a
+    # shellcheck disable=SC1091
+    . .cache/testhosts/env
+    set +a
+    local scenarios=("$@") s failed=()
+    ((${#scenarios[@]})) || read -r -a scenarios <<<"${MOLECULE_SCENARIOS:-$(all_scenarios | tr '\n' ' ')}"
+    for s in "${scenarios[@]}"; do
+        say "molecule: $s"
+        local started=$SECONDS
+        if flock /tmp/gpuhost-molecule.lock molecule test -s "$s"; then
+            printf 'molecule %s: passed in %d s\n' "$s" $((SECONDS - started)) >&2
+        else
+            failed+=("$s")
+        fi
+    done
+    ((${#failed[@]} == 0)) || { printf 'molecule: failed scenarios: %s\n' "${failed[*]}" >&2; return 1; }
+}
+
+setup
+case ${1:-all} in
+    lint) tier_lint ;;
+    unit) tier_unit ;;
+    hosts) tier_hosts ;;
+    molecule) shift; tier_molecule "$@" ;;
+    all)
+        started=$SECONDS
+        tier_lint
+        tier_unit
+        tier_molecule
+        printf '\nall tiers passed in %d s\n' $((SECONDS - started)) >&2
+        ;;
+    *) echo "usage: $0 [lint|unit|hosts|molecule [SCENARIO...]]" >&2; exit 2 ;;
+esac

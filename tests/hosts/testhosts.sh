@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Test-host harness: everything molecule needs before it can create a test host.
+#
+#   tests/hosts/testhosts.sh up       engine + images + network (idempotent)
+#   tests/hosts/testhosts.sh env      print the settings molecule reads (after `up`)
+#   tests/hosts/testhosts.sh clean    remove test-host containers, network and images
+#
+# - Installs Debian's docker.io and debootstrap when missing (needs root and apt).
+# - Uses the Docker engine that answers; starts one only if none does, and never restarts
+#   or reconfigures a running one.
+# - Builds systemd test-host images (Debian 12 and 13) with debootstrap, cached under a
+#   label that hashes their recipe: they are rebuilt only when the recipe changes.
+# - Decides how test hosts get their powers. TESTHOST_MODE=privileged is the norm on an
+#   ordinary Docker host; TESTHOST_MODE=caps is for sandboxes where --privileged fails
+#   (every capability but SYS_RESOURCE, unconfined seccomp/AppArmor/systempaths).
+#   TESTHOST_MODE=auto (default) tries privileged and falls back to caps.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+state_dir=${TESTHOST_STATE_DIR:-$root/.cache/testhosts}
+image_repo=${TESTHOST_IMAGE_REPO:-gpuhost-testhost}
+network=${TESTHOST_NETWORK:-gpuhost-test}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+suites=(${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13})
+
+say() { printf 'testhosts: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+need_packages() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    [[ -x /bin/busybox ]] || missing+=(busybox-static)
+    ((${#missing[@]} == 0)) && return 0
+    [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+    command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+ensure_engine() {
+    if engine_answers; then
+        say "using the Docker engine that is running"
+        return 0
+    fi
+    mkdir -p "$state_dir"
+    if [[ -d /run/systemd/system ]] && systemctl cat docker.service >/dev/null 2>&1; then
+        say "starting docker.service"
+        systemctl start docker.service
+    else
+        # No systemd as PID 1 (CI sandboxes, containers): run dockerd for the tests only.
+        say "starting dockerd in the background (log: $state_dir/dockerd.log)"
+        nohup dockerd >"$state_dir/dockerd.log" 2>&1 &
+        echo $! >"$state_dir/dockerd.pid"
+    fi
+    for _ in $(seq 1 60); do
+        engine_answers && return 0
+        sleep 1
+    done
+    tail -n 20 "$state_dir/dockerd.log" >&2 2>/dev/null || true
+    die "the Docker engine did not answer within 60 s"
+}
+
+recipe_hash() {
+    # Anything that shapes the image belongs in the hash.
+    cat "$here/recipe.sh" "$here/packages.txt" | sha256sum | cut -c1-16
+}
+
+image_is_current() {
+    local tag=$1 want=$2 have
+    have=$(docker image inspect -f '{{ index .Config.Labels "org.gpuhost.recipe" }}' "$tag" 2>/dev/null) || return 1
+    [[ $have == "$want" ]]
+}
+
+build_image() {
+    local suite=$1 name=$2 hash=$3 tag="$image_repo:$2" dir
+    dir=$(mktemp -d "/var/tmp/testhost-$name.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$dir'" RETURN
+    say "building $tag from Debian $suite (debootstrap, about 90 s)"
+    local started=$SECONDS
+    debootstrap --variant=minbase --include="$(paste -sd, "$here/packages.txt")" \
+        "$suite" "$dir" "$mirror" >"$state_dir/debootstrap-$name.log" 2>&1 \
+        || { tail -n 20 "$state_dir/debootstrap-$name.log" >&2; die "debootstrap $suite failed"; }
+    install -m 0755 "$here/recipe.sh" "$dir/tmp/recipe.sh"
+    chroot "$dir" /tmp/recipe.sh "$mirror" "$suite"
+    rm -f "$dir/tmp/recipe.sh"
+    tar -C "$dir" -c . | docker import \
+        -c 'CMD ["/lib/systemd/systemd"]' \
+        -c "LABEL org.gpuhost.recipe=$hash" -c "LABEL org.gpuhost.suite=$suite" \
+        - "$tag" >/dev/null
+    say "built $tag in $((SECONDS - started)) s"
+}
+
+ensure_images() {
+    local hash entry suite name
+    hash=$(recipe_hash)
+    mkdir -p "$state_dir"
+    for entry in "${suites[@]}"; do
+        suite=${entry%%:*} name=${entry##*:}
+        if image_is_current "$image_repo:$name" "$hash"; then
+            say "image $image_repo:$name is current (recipe $hash)"
+        else
+            build_image "$suite" "$name" "$hash"
+        fi
+    done
+}
+
+ensure_network() {
+    docker network inspect "$network" >/dev/null 2>&1 && return 0
+    say "creating network $network"
+    docker network create --label org.gpuhost.testhosts=1 "$network" >/dev/null
+}
+
+detect_mode() {
+    local mode=${TESTHOST_MODE:-auto} probe="$image_repo:${suites[0]##*:}"
+    case $mode in
+        privileged | caps) ;;
+        auto)
+            if docker run --rm --privileged --entrypoint /bin/true "$probe" >/dev/null 2>&1; then
+                mode=privileged
+            else
+                mode=caps
+            fi
+            ;;
+        *) die "TESTHOST_MODE=$mode: use privileged, caps or auto" ;;
+    esac
+    printf 'TESTHOST_MODE=%s\nTESTHOST_PRIVILEGED=%s\nTESTHOST_IMAGE_REPO=%s\nTESTHOST_NETWORK=%s\n' \
+        "$mode" "$([[ $mode == privileged ]] && echo true || echo false)" "$image_repo" "$network" \
+        >"$state_dir/env"
+    say "test hosts run in '$mode' mode (override with TESTHOST_MODE=privileged|caps)"
+}
+
+cmd_up() {
+    need_packages
+    ensure_engine
+    ensure_images
+    ensure_network
+    detect_mode
+}
+
+cmd_clean() {
+    engine_answers || return 0
+    docker ps -aq --filter label=org.gpuhost.testhost=1 | xargs -r docker rm -f >/dev/null
+    docker network rm "$network" >/dev/null 2>&1 || true
+    docker images -q "$image_repo" | xargs -r docker rmi -f >/dev/null
+    rm -f "$state_dir/env"
+}
+
+case ${1:-up} in
+    up) cmd_up ;;
+    env) cat "$state_dir/env" 2>/dev/null || die "run '$0 up' first" ;;
+    clean) cmd_clean ;;
+    *) die "unknown command '$1' (up | env | clean)" ;;
+esac
