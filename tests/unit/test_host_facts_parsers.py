@@ -72,8 +72,7 @@ def lspci(text: str) -> dict[str, Any]:
     return {
         "gpus": [(g["pci_address"], g["device_id"], g["class_id"], g["name"]) for g in gpus],
         "nvidia_not_gpu": sorted(
-            {d["class_id"] for d in devices if d["vendor_id"] == "10de"}
-            - set(phf.GPU_CLASSES)
+            {d["class_id"] for d in devices if d["vendor_id"] == "10de"} - set(phf.GPU_CLASSES)
         ),
     }
 
