@@ -17,7 +17,9 @@ MEMORY = 64 * 1024 * 1024
 def test_systemd_reaches_running(host) -> None:
     state = host.run("systemctl is-system-running")
     failed = host.run("systemctl --failed --no-legend --plain").stdout
-    assert state.stdout.strip() == "running", f"systemd is {state.stdout.strip()}; failed units:\n{failed}"
+    assert state.stdout.strip() == "running", (
+        f"systemd is {state.stdout.strip()}; failed units:\n{failed}"
+    )
 
 
 def test_docker_service_is_active(host) -> None:
@@ -40,7 +42,11 @@ def _cgroup_read(host, v1_path: str, v2_path: str) -> str:
     ("v1_path", "v2_path", "accepted"),
     [
         # --cpus 0.5 is a CFS quota of half the default 100 ms period.
-        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu.max", {"50000", "50000 100000"}),
+        (
+            "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+            "/sys/fs/cgroup/cpu.max",
+            {"50000", "50000 100000"},
+        ),
         ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max", {str(MEMORY)}),
     ],
     ids=["cpus", "memory"],
