@@ -1,0 +1,72 @@
+"""Check the inventory and --limit before anything runs (in-process, no subprocess)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+from provisionlib.exitcodes import InputError
+
+_FIX = "check it with: ansible-inventory -i {src} --graph"
+
+
+def resolve_source(source: str) -> str:
+    """Return the inventory source as ansible will get it, or raise InputError."""
+    if "," in source and not Path(source).exists():
+        return source  # ansible's inline host list, e.g. "web1,web2,"
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise InputError(
+            f"inventory {source}: no such file or directory; pass an existing one with -i PATH"
+        )
+    if not os.access(path, os.R_OK):
+        raise InputError(f"inventory {source}: not readable; fix its permissions or pick another")
+    return str(path.resolve())
+
+
+def matching_hosts(source: str, limit: str | None) -> list[str]:
+    """Parse the inventory and return the host names the limit selects (all when None).
+
+    Ansible's own warnings are swallowed: the caller turns an empty answer or a parse error
+    into one line for the user.
+    """
+    os.environ["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
+    try:
+        from ansible.errors import AnsibleError
+        from ansible.inventory.manager import InventoryManager
+        from ansible.parsing.dataloader import DataLoader
+
+        noise = io.StringIO()
+        with contextlib.redirect_stderr(noise), contextlib.redirect_stdout(noise):
+            try:
+                inventory = InventoryManager(loader=DataLoader(), sources=[source])
+                if limit:
+                    inventory.subset(limit)
+                return [host.name for host in inventory.list_hosts("all")]
+            except AnsibleError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
+                raise InputError(
+                    f"inventory {source}: cannot be parsed ({first}); {_FIX.format(src=source)}"
+                ) from exc
+    finally:
+        os.environ.pop("ANSIBLE_INVENTORY_UNPARSED_FAILED", None)
+
+
+def check_limit(source: str, limit: str | None) -> list[str]:
+    """Hosts a --limit selects; InputError when it selects none.
+
+    Without a limit nothing is parsed here (that costs about 0.2 s, a third of a no-op run);
+    ansible-playbook then fails on an unparsable inventory by itself (exit code 1).
+    """
+    if not limit:
+        return []
+    hosts = matching_hosts(source, limit)
+    if hosts:
+        return hosts
+    known = matching_hosts(source, None)
+    shown = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
+    raise InputError(
+        f"--limit {limit!r} matches no host in {source}; hosts there: {shown or 'none'}"
+    )

@@ -1,0 +1,99 @@
+"""The JSON report every provision.py run writes (default `artifacts/<timestamp>/report.json`).
+
+Schema 1 (other tools, the HTML renderer included, rely on it; bump `schema` on any change
+that removes or renames a key)::
+
+    {
+      "schema": 1,
+      "command": "facts" | "plan" | "apply" | "verify",
+      "playbook": "playbooks/site.yml",          # relative to the project root
+      "inventory": "/abs/path/or/inline,list",
+      "limit": "pattern" | null,
+      "started": "2026-11-29T04:30:00+00:00",   # ISO 8601, UTC
+      "finished": "2026-11-29T04:30:42+00:00",
+      "duration_s": 42.1,
+      "exit_code": 0,                            # see provisionlib.exitcodes
+      "status": "ok" | "failed" | "unreachable" | "interrupted" | "error",
+      "message": "why the run errored" | null,
+      "artifacts_dir": "/abs/artifacts/20261129T043000Z",
+      "hosts": {
+        "<inventory hostname>": {
+          "stats": {"ok": 0, "changed": 0, "failed": 0, "skipped": 0, "unreachable": 0},
+          "facts": {...},       # the provision_host fact from host_facts ({} if not run)
+          "checks": [           # gpu_verify_results from gpu_verify ([] if not run)
+            {"name": "...", "status": "pass" | "fail" | "skip", "reason": "...",
+             "evidence": {"command": "...", "output": "..."}}
+          ],
+          "failures": [{"task": "...", "message": "..."}],   # failed and unreachable tasks
+          "changes": [          # tasks that changed (plan: would change)
+            {"task": "...", "items": ["loop item", ...], "diff": "unified diff text"}
+          ],                    # "items" and "diff" only where Ansible gave them
+          "warnings": ["..."]   # warnings that modules and roles returned
+        }
+      }
+    }
+
+Stats follow Ansible's recap (`playbook_on_stats`) when the run got that far; an interrupted
+run has counts from the events seen so far. Like the recap, `ok` includes changed tasks.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from provisionlib.events import RunState
+
+SCHEMA = 1
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def build_report(
+    *,
+    meta: dict[str, Any],
+    state: RunState,
+    expected_hosts: list[str],
+    started: datetime,
+    finished: datetime,
+) -> dict[str, Any]:
+    """Assemble the report; `meta` holds command, playbook, inventory, limit, artifacts_dir."""
+    hosts = {name: state.host(name).as_dict() for name in expected_hosts}
+    hosts.update({name: host.as_dict() for name, host in state.hosts.items() if name})
+    return {
+        "schema": SCHEMA,
+        "command": meta["command"],
+        "playbook": meta.get("playbook"),
+        "inventory": meta["inventory"],
+        "limit": meta.get("limit"),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        "exit_code": None,
+        "status": None,
+        "message": meta.get("message"),
+        "artifacts_dir": meta.get("artifacts_dir"),
+        "hosts": dict(sorted(hosts.items())),
+    }
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    """Write atomically, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_html(report: dict[str, Any], path: Path) -> Path | None:
+    """Write report.html through provisionlib.report_html when that module exists."""
+    try:
+        from provisionlib import report_html  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    path.write_text(report_html.render_html(report), encoding="utf-8")
+    return path
