@@ -1,0 +1,434 @@
+"""provision_host_facts gather layer and module entry point against planted root trees.
+
+GPUs, NVIDIA drivers, Jetson boards and Docker packages cannot be real on the test machine, so
+these tests plant their files (sysfs, /proc, /etc) under tmp_path and stand-in executables
+(small shell scripts printing recorded outputs) under tmp_path/usr/bin; the module reads that
+tree through its `root` option exactly as it reads / on a real host.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULE_PATH = ROOT / "plugins" / "modules" / "provision_host_facts.py"
+FIXTURES = ROOT / "tests" / "fixtures" / "host_facts"
+
+
+def load_module() -> ModuleType:
+    name = "provision_host_facts"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, MODULE_PATH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+phf = load_module()
+
+
+def fixture_body(relative: str) -> str:
+    return (FIXTURES / relative).read_text(encoding="utf-8").partition("\n")[2]
+
+
+def plant(root: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def plant_tool(root: Path, name: str, stdout: str = "", rc: int = 0, sleep: int = 0) -> None:
+    """A stand-in executable under ROOT/usr/bin that prints STDOUT and exits RC."""
+    data = root / "tooldata" / name
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text(stdout, encoding="utf-8")
+    script = root / "usr" / "bin" / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    wait = f"sleep {sleep}\n" if sleep else ""
+    script.write_text(f'#!/bin/sh\n{wait}cat "{data}"\nexit {rc}\n', encoding="utf-8")
+    script.chmod(0o755)
+
+
+def plant_pci(root: Path, address: str, vendor: str, device: str, pci_class: str) -> None:
+    base = f"/sys/bus/pci/devices/{address}"
+    plant(
+        root,
+        {
+            f"{base}/vendor": vendor + "\n",
+            f"{base}/device": device + "\n",
+            base + "/class": pci_class,
+        },
+    )
+
+
+def run_cmd(argv: list[str]) -> tuple[int, str, str]:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def gather(root: Path, force: str = "", timeout: int = 10) -> dict[str, Any]:
+    return phf.gather(phf.Host(str(root), run_cmd, timeout), force)
+
+
+DEBIAN = fixture_body("os_release/debian_12_bookworm.txt")
+UBUNTU_FOCAL = fixture_body("os_release/ubuntu_20_04_jetson_agx.txt")
+JAMMY = 'NAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n'
+JAMMY += 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nVERSION_CODENAME=jammy\nUBUNTU_CODENAME=jammy\n'
+
+
+def base_host(root: Path, os_release: str = DEBIAN, machine: str = "x86_64") -> None:
+    release = "6.1.0-18-amd64"
+    plant(
+        root,
+        {
+            "/etc/os-release": os_release,
+            "/proc/sys/kernel/arch": machine + "\n",
+            "/proc/sys/kernel/osrelease": release + "\n",
+            "/proc/self/mounts": "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n",
+            "/proc/sys/user/max_user_namespaces": "63329\n",
+            "/proc/sys/kernel/unprivileged_userns_clone": "1\n",
+            "/proc/filesystems": "nodev\tsysfs\nnodev\toverlay\n\text4\n",
+            f"/lib/modules/{release}/modules.dep": "kernel/fs/squashfs/squashfs.ko.xz:\n",
+        },
+    )
+
+
+def test_no_gpu_host_is_cpu(tmp_path: Path) -> None:
+    """Plain Debian host: no PCI GPU, no tools at all; nothing fails, everything is a value."""
+    base_host(tmp_path)
+    fact = gather(tmp_path)
+    assert fact["schema"] == 1
+    assert fact["kind"] == "cpu"
+    assert fact["gpus"] == []
+    assert fact["os"] == {
+        "id": "debian",
+        "version": "12",
+        "codename": "bookworm",
+        "family": "debian",
+        "pretty_name": "Debian GNU/Linux 12 (bookworm)",
+    }
+    assert fact["arch"] == {"machine": "x86_64", "dpkg": "amd64"}
+    assert fact["kernel"]["cgroup_version"] == 2
+    assert fact["kernel"]["overlay"] is True
+    assert fact["kernel"]["squashfs"] is True
+    assert fact["kernel"]["userns"]["usable"] is True
+    assert fact["nvidia_driver"]["loaded"] is False
+    assert fact["nvidia_driver"]["smi"]["error"] == "not_installed"
+    assert fact["docker"]["installed"] is False
+    assert fact["nvidia_container_toolkit"] == {"installed": False, "version": None}
+    assert fact["enroot"] == {"installed": False, "version": None, "caps": False}
+    assert fact["jetson"]["detected"] is False
+    assert fact["summary"] == (
+        "Debian 12 (bookworm) x86_64, no NVIDIA GPU (PCI 10de, class 0300/0302), no Docker"
+    )
+
+
+def test_nvidia_audio_and_nvswitch_functions_are_not_gpus(tmp_path: Path) -> None:
+    """Planted sysfs with only NVIDIA audio (0403) and NVSwitch bridge (0680) functions."""
+    base_host(tmp_path)
+    plant_pci(tmp_path, "0000:01:00.1", "0x10de", "0x2291", "0x040300")
+    plant_pci(tmp_path, "0000:05:00.0", "0x10de", "0x22a3", "0x068000")
+    plant_pci(tmp_path, "0000:00:02.0", "0x8086", "0x3e92", "0x030000")
+    fact = gather(tmp_path)
+    assert fact["gpus"] == []
+    assert fact["kind"] == "cpu"
+    assert "no NVIDIA GPU (PCI 10de, class 0300/0302)" in fact["summary"]
+
+
+def test_dgpu_host_with_driver_stand_in(tmp_path: Path) -> None:
+    """Simulated dGPU host: planted sysfs GPUs, driver version file, stand-in nvidia-smi/lspci."""
+    base_host(tmp_path, JAMMY)
+    plant_pci(tmp_path, "0000:07:00.0", "0x10de", "0x20b2", "0x030200")
+    plant_pci(tmp_path, "0000:0f:00.0", "0x10de", "0x20b2", "0x030200")
+    plant_pci(tmp_path, "0000:c4:00.0", "0x10de", "0x1af1", "0x068000")
+    plant(
+        tmp_path,
+        {"/proc/driver/nvidia/version": fixture_body("nvidia_version/open_565_ubuntu2404.txt")},
+    )
+    plant_tool(tmp_path, "nvidia-smi", fixture_body("nvidia_smi_list/telegraf_4x_a100_one_mig.txt"))
+    plant_tool(
+        tmp_path,
+        "lspci",
+        '07:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" '
+        '"GA100 [A100 SXM4 80GB] [20b2]" -ra1 "NVIDIA Corporation [10de]" "Device [147f]"\n',
+    )
+    fact = gather(tmp_path)
+    assert fact["kind"] == "dgpu"
+    assert [g["pci_address"] for g in fact["gpus"]] == ["0000:07:00.0", "0000:0f:00.0"]
+    # lspci names the function it lists; the built-in table names the other one.
+    assert [g["name"] for g in fact["gpus"]] == ["A100 SXM4 80GB", "A100-SXM4-80GB"]
+    driver = fact["nvidia_driver"]
+    assert driver["loaded"] is True
+    assert (driver["version"], driver["module_type"]) == ("565.57.01", "open")
+    assert driver["smi"]["available"] is True
+    assert len(driver["smi"]["gpus"]) == 4
+    assert driver["smi"]["gpus"][0]["mig"][0]["name"] == "MIG 1g.20gb"
+    assert fact["os"]["codename"] == "jammy"
+    assert "2 NVIDIA GPUs" in fact["summary"]
+    assert "driver 565.57.01 (open)" in fact["summary"]
+
+
+def test_gpu_without_driver_reports_reason(tmp_path: Path) -> None:
+    """Simulated GPU host without a loaded driver: nvidia-smi stand-in fails as it does then."""
+    base_host(tmp_path, JAMMY)
+    plant_pci(tmp_path, "0000:01:00.0", "0x10de", "0x2584", "0x030000")
+    plant_pci(tmp_path, "0000:01:00.1", "0x10de", "0x2291", "0x040300")
+    plant_tool(
+        tmp_path,
+        "nvidia-smi",
+        fixture_body("nvidia_smi_error/no_driver_shine_cluster.txt"),
+        rc=9,
+    )
+    fact = gather(tmp_path)
+    assert fact["kind"] == "dgpu"
+    assert [g["device_id"] for g in fact["gpus"]] == ["2584"]
+    assert fact["gpus"][0]["name"] == "GeForce RTX 3050 6GB"
+    smi = fact["nvidia_driver"]["smi"]
+    assert (smi["available"], smi["error"]) == (False, "no_driver")
+    assert "kernel driver" in smi["reason"]
+    assert "NVIDIA driver not loaded" in fact["summary"]
+
+
+def test_jetson_from_planted_l4t_files(tmp_path: Path) -> None:
+    """Simulated Jetson: nv_tegra_release, device-tree model (NUL-terminated), Ubuntu 22.04."""
+    base_host(tmp_path, JAMMY, machine="aarch64")
+    plant(
+        tmp_path,
+        {
+            "/etc/nv_tegra_release": "# R36 (release), REVISION: 4.3, GCID: 38968081, "
+            "BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025\n",
+            "/proc/device-tree/model": "NVIDIA Jetson AGX Orin Developer Kit\x00",
+            "/sys/devices/soc0/family": "Tegra\n",
+        },
+    )
+    fact = gather(tmp_path)
+    assert fact["kind"] == "jetson"
+    assert fact["jetson"] == {
+        "detected": True,
+        "source": "nv_tegra_release",
+        "l4t_release": "36",
+        "l4t_revision": "4.3",
+        "jetpack": "6.2",
+        "ubuntu": "22.04",
+        "board": "NVIDIA Jetson AGX Orin Developer Kit",
+    }
+    assert fact["arch"] == {"machine": "aarch64", "dpkg": "arm64"}
+    assert "L4T R36.4.3 (JetPack 6.2)" in fact["summary"]
+
+
+def test_jetson_from_l4t_core_package_only(tmp_path: Path) -> None:
+    """Stand-in dpkg-query listing nvidia-l4t-core (no nv_tegra_release)."""
+    base_host(tmp_path, UBUNTU_FOCAL, machine="aarch64")
+    plant_tool(
+        tmp_path,
+        "dpkg-query",
+        "nvidia-l4t-core\tii \t35.4.1-20230801124926\ndocker.io\tun \t\n",
+        rc=1,
+    )
+    fact = gather(tmp_path)
+    jetson = fact["jetson"]
+    assert (jetson["source"], jetson["jetpack"], jetson["ubuntu"]) == (
+        "nvidia-l4t-core",
+        "5.1.2",
+        "20.04",
+    )
+    assert fact["docker"]["installed"] is False
+
+
+def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
+    """Stand-in docker CLI whose daemon is down: values come from daemon.json and defaults."""
+    base_host(tmp_path, JAMMY)
+    plant_tool(
+        tmp_path,
+        "dpkg-query",
+        "docker-ce\tii \t5:27.5.1-1~ubuntu.22.04~jammy\n"
+        "nvidia-container-toolkit\tii \t1.17.3-1\n"
+        "enroot\tii \t4.1.2-1\nenroot+caps\tii \t4.1.2-1\n",
+        rc=1,
+    )
+    plant_tool(tmp_path, "docker", "Docker version 27.5.1, build 9f9e405\n")
+    plant_tool(tmp_path, "systemctl", "inactive\n", rc=3)
+    plant_tool(tmp_path, "nvidia-ctk", fixture_body("nvidia_ctk_version/ctk_1_12_0.txt"))
+    plant_tool(tmp_path, "enroot", "4.1.2\n")
+    plant(
+        tmp_path,
+        {
+            "/etc/docker/daemon.json": json.dumps(
+                {
+                    "default-runtime": "nvidia",
+                    "exec-opts": ["native.cgroupdriver=systemd"],
+                    "runtimes": {"nvidia": {"path": "nvidia-container-runtime", "args": []}},
+                }
+            )
+        },
+    )
+    # The stand-in docker prints its --version text for every call, so `docker info` does not
+    # parse as an answering daemon.
+    docker = gather(tmp_path)["docker"]
+    assert docker == {
+        "installed": True,
+        "version": "27.5.1",
+        "package": "docker-ce",
+        "active": False,
+        "answering": False,
+        "runtimes": ["nvidia", "runc"],
+        "default_runtime": "nvidia",
+        "cgroup_driver": "systemd",
+        "data_root": "/var/lib/docker",
+    }
+    fact = gather(tmp_path)
+    assert fact["nvidia_container_toolkit"] == {"installed": True, "version": "1.12.0"}
+    assert fact["enroot"] == {"installed": True, "version": "4.1.2", "caps": True}
+    assert "daemon not answering" in fact["summary"]
+
+
+def test_docker_answering_uses_docker_info(tmp_path: Path) -> None:
+    """Stand-in docker printing a recorded `docker info --format '{{json .}}'`."""
+    base_host(tmp_path)
+    plant_tool(tmp_path, "docker", fixture_body("docker_info/json_docker_io_20_10_debian12.txt"))
+    plant_tool(tmp_path, "systemctl", "active\n")
+    docker = gather(tmp_path)["docker"]
+    assert (docker["answering"], docker["active"], docker["version"]) == (
+        True,
+        True,
+        "20.10.24+dfsg1",
+    )
+    assert docker["cgroup_driver"] == "cgroupfs"
+
+
+def test_force_kind_overrides_detection(tmp_path: Path) -> None:
+    base_host(tmp_path)
+    fact = gather(tmp_path, force="dgpu")
+    assert fact["kind"] == "dgpu"
+    assert fact["summary"].endswith("; kind forced to dgpu")
+
+
+@pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
+def test_hanging_tool_times_out(tmp_path: Path) -> None:
+    """A stand-in nvidia-smi that hangs is cut off by coreutils timeout and reported."""
+    base_host(tmp_path)
+    plant_pci(tmp_path, "0000:01:00.0", "0x10de", "0x2204", "0x030000")
+    timeout_bin = tmp_path / "usr" / "bin" / "timeout"
+    timeout_bin.parent.mkdir(parents=True, exist_ok=True)
+    timeout_bin.symlink_to(shutil.which("timeout") or "/usr/bin/timeout")
+    plant_tool(tmp_path, "nvidia-smi", "GPU 0: x (UUID: GPU-1)\n", sleep=30)
+    fact = gather(tmp_path, timeout=1)
+    assert fact["nvidia_driver"]["smi"]["error"] == "timeout"
+
+
+def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
+    """Run the module file as Ansible does (args file), in check mode, against a planted root."""
+    base_host(tmp_path)
+    args = tmp_path / "args.json"
+    args.write_text(
+        json.dumps({"ANSIBLE_MODULE_ARGS": {"root": str(tmp_path), "_ansible_check_mode": True}}),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(MODULE_PATH), str(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    result = json.loads(done.stdout)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    fact = result["ansible_facts"]["provision_host"]
+    assert fact["kind"] == "cpu"
+    assert list(fact) == [
+        "schema",
+        "kind",
+        "os",
+        "arch",
+        "kernel",
+        "gpus",
+        "nvidia_driver",
+        "jetson",
+        "docker",
+        "nvidia_container_toolkit",
+        "enroot",
+        "summary",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("release", "revision", "expected"),
+    [
+        ("36", "3.0", ("6.0", "22.04")),
+        ("36", "4.0", ("6.1", "22.04")),
+        ("36", "4.3", ("6.2", "22.04")),
+        ("36", "4.7", ("6.x", "22.04")),
+        ("35", "1.0", ("5.0.2", "20.04")),
+        ("34", "1.1", ("5.x", "20.04")),
+        ("32", "7.4", ("4.6.4", "18.04")),
+        ("32", "2.3", ("4.x", "18.04")),
+        ("38", "2.0", ("7.x", "24.04")),
+        ("39", "1.0", ("7.2", None)),
+        ("28", "2.1", (None, None)),
+        (None, None, (None, None)),
+    ],
+)
+def test_jetpack_mapping(
+    release: str | None, revision: str | None, expected: tuple[str | None, str | None]
+) -> None:
+    mapped = phf.jetpack_for_l4t(release, revision)
+    assert (mapped["jetpack"], mapped["ubuntu"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("mounts", "expected"),
+    [
+        ("cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n", 2),
+        ("cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n", 1),
+        (
+            "cgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\n"
+            "cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n",
+            1,
+        ),
+        ("proc /proc proc rw 0 0\n", None),
+    ],
+)
+def test_cgroup_version(mounts: str, expected: int | None) -> None:
+    assert phf.cgroup_version_from_mounts(mounts) == expected
+
+
+@pytest.mark.parametrize(
+    ("max_ns", "clone", "restrict", "usable"),
+    [
+        (63329, None, None, True),
+        (63329, 1, 0, True),
+        (0, None, None, False),
+        (63329, 0, None, False),
+        (63329, None, 1, False),
+        (None, None, None, False),
+    ],
+)
+def test_userns_usable(
+    max_ns: int | None, clone: int | None, restrict: int | None, usable: bool
+) -> None:
+    assert phf.userns_usable(max_ns, clone, restrict) is usable
+
+
+def test_daemon_json_defaults_follow_cgroup_version() -> None:
+    assert phf.parse_daemon_json("", 2)["cgroup_driver"] == "systemd"
+    assert phf.parse_daemon_json("", 1)["cgroup_driver"] == "cgroupfs"
+    assert phf.parse_daemon_json("{not json", 1)["default_runtime"] == "runc"
+    assert phf.parse_daemon_json('{"data-root": "/data/docker"}', 2)["data_root"] == "/data/docker"
+
+
+def test_unknown_smi_failure_keeps_first_line() -> None:
+    result = phf.classify_nvidia_smi_error("\nSomething odd happened\nmore\n")
+    assert result == {"error": "failed", "reason": "nvidia-smi failed: Something odd happened"}
