@@ -31,7 +31,27 @@ tier_lint() {
 
 tier_unit() {
     say "unit: pytest"
-    python -m pytest -q -p no:cacheprovider tests/unit
+    mkdir -p .cache
+    python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit
+}
+
+# One closing line that counts every test that ran: unit tests (from pytest's JUnit XML)
+# plus one per molecule scenario.
+summary() {
+    python - "$@" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
+try:
+    suite = ET.parse(".cache/junit-unit.xml").getroot().iter("testsuite")
+    for s in suite:
+        total, fail = int(s.get("tests", 0)), int(s.get("failures", 0)) + int(s.get("errors", 0))
+        skip = int(s.get("skipped", 0))
+        passed, failed, skipped = passed + total - fail - skip, failed + fail, skipped + skip
+except (OSError, ET.ParseError):
+    pass
+print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")
+PY
 }
 
 tier_hosts() {
@@ -50,19 +70,24 @@ tier_molecule() {
     . .cache/testhosts/env
     set +a
     local scenarios=("$@") s failed=()
+    molecule_passed=0
     ((${#scenarios[@]})) || read -r -a scenarios <<<"${MOLECULE_SCENARIOS:-$(all_scenarios | tr '\n' ' ')}"
     for s in "${scenarios[@]}"; do
         say "molecule: $s"
         local started=$SECONDS
         if flock /tmp/gpuhost-molecule.lock molecule test -s "$s"; then
             printf 'molecule %s: passed in %d s\n' "$s" $((SECONDS - started)) >&2
+            molecule_passed=$((molecule_passed + 1))
         else
             failed+=("$s")
         fi
     done
+    molecule_failed=${#failed[@]}
     ((${#failed[@]} == 0)) || { printf 'molecule: failed scenarios: %s\n' "${failed[*]}" >&2; return 1; }
 }
 
+molecule_passed=0
+molecule_failed=0
 setup
 case ${1:-all} in
     lint) tier_lint ;;
@@ -71,10 +96,13 @@ case ${1:-all} in
     molecule) shift; tier_molecule "$@" ;;
     all)
         started=$SECONDS
+        rc=0
         tier_lint
-        tier_unit
-        tier_molecule
-        printf '\nall tiers passed in %d s\n' $((SECONDS - started)) >&2
+        tier_unit || rc=1
+        tier_molecule || rc=1
+        printf '\ntiers finished in %d s\n' $((SECONDS - started)) >&2
+        summary "$molecule_passed" "$molecule_failed"
+        exit "$rc"
         ;;
     *) echo "usage: $0 [lint|unit|hosts|molecule [SCENARIO...]]" >&2; exit 2 ;;
 esac
