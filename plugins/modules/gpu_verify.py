@@ -1,0 +1,1060 @@
+#!/usr/bin/python
+# Copyright: gpuhost toolkit contributors
+# MIT License (see https://opensource.org/licenses/MIT)
+"""Verify a GPU container host in one round trip: engine, access, limits, GPU, Jetson, enroot."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: gpu_verify
+short_description: Run the GPU container host checks and return one result per check
+description:
+  - Runs every requested check on the host in one module call and returns C(results), a list of
+    C({name, status, reason, evidence, diagnosis?, fix?}) where status is C(pass), C(fail) or
+    C(skip) and evidence holds the decisive command and its trimmed output.
+  - "Checks: C(engine) (Docker active, version, C(docker info) answers, a container runs),
+    C(access) (each user reaches the daemon without sudo; socket group and mode),
+    C(limits) (C(--cpus)/C(--memory) become cgroup limits, v1 or v2),
+    C(gpu) (C(docker run --gpus all IMAGE nvidia-smi -L) sees the host's GPUs),
+    C(gpu_cdi) (the same through C(--device nvidia.com/gpu=all) when a CDI spec exists),
+    C(jetson) (C(--runtime nvidia); nvidia-smi on JetPack 6+, device nodes before),
+    C(enroot) (import C(dockerd://IMAGE), create, start)."
+  - Known failure texts are mapped to a diagnosis and a fix.
+  - The module never fails because a check failed; the role decides what is required.
+  - Containers are started with C(--rm). In check mode no command that starts anything runs and
+    every check reports C(skip).
+version_added: "1.0.0"
+author: gpuhost toolkit
+options:
+  checks:
+    description: Checks to run (required checks are always run as well).
+    type: list
+    elements: str
+    default: [engine, access, limits, gpu, gpu_cdi, jetson, enroot]
+  required:
+    description: Checks that must pass; the ones that did not are listed in C(required_failed).
+    type: list
+    elements: str
+    default: []
+  image:
+    description: Image for the engine, access-free and limits checks (needs C(sh) and C(cat)).
+    type: str
+    default: ubuntu
+  gpu_image:
+    description: Image for the GPU and Jetson checks (a mirror's copy of C(ubuntu) works).
+    type: str
+    default: ubuntu
+  enroot_image:
+    description: Image that enroot imports through C(dockerd://); empty means I(image).
+    type: str
+    default: ""
+  cpus:
+    description: Value for C(docker run --cpus) in the limits check.
+    type: str
+    default: "0.5"
+  memory:
+    description: Value for C(docker run --memory) in the limits check (b, k, m, g suffixes).
+    type: str
+    default: 64m
+  users:
+    description: >-
+      Users that must reach the Docker daemon without sudo (names, or dicts with C(name)).
+    type: list
+    elements: raw
+    default: []
+  socket_path:
+    description: The Docker daemon socket.
+    type: path
+    default: /var/run/docker.sock
+  socket_group:
+    description: Group the socket must belong to.
+    type: str
+    default: docker
+  socket_mode:
+    description: Octal mode the socket must have.
+    type: str
+    default: "0660"
+  host:
+    description: >-
+      The C(provision_host) fact from host_facts. Without it the module detects what it needs
+      (PCI GPUs, driver, Jetson release, enroot) itself.
+    type: dict
+  command_timeout:
+    description: Seconds a single command may run (image pulls included).
+    type: int
+    default: 300
+notes:
+  - Supports check mode (reports every check as skipped).
+"""
+
+EXAMPLES = r"""
+- name: Verify this host
+  gpu_verify:
+    image: registry.example.com/mirror/ubuntu:24.04
+    gpu_image: registry.example.com/mirror/ubuntu:24.04
+    users: [alice]
+    host: "{{ provision_host | default(omit) }}"
+    required: [engine, gpu]
+  register: verify
+"""
+
+RETURN = r"""
+results:
+  description: One entry per check that ran, in a fixed order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Check name, type: str, sample: gpu}
+    status: {description: pass, fail or skip, type: str, sample: skip}
+    reason:
+      description: Why, in one line.
+      type: str
+      sample: "no NVIDIA GPU (PCI 10de, class 0300/0302)"
+    evidence:
+      description: The decisive command(s) and their output, trimmed to about 2 KB.
+      type: dict
+      contains:
+        command: {description: Command line(s), type: str}
+        output: {description: Output, type: str}
+    diagnosis: {description: What a known failure text means (only when recognised), type: str}
+    fix: {description: What to do about it (only when recognised), type: str}
+required_failed:
+  description: Required checks that did not pass, with status, reason, diagnosis and fix.
+  returned: always
+  type: list
+  elements: dict
+required_failed_messages:
+  description: One readable line per entry of C(required_failed).
+  returned: always
+  type: list
+  elements: str
+changed:
+  description: Always false; containers are removed after each check.
+  returned: always
+  type: bool
+"""
+
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+CHECKS = ("engine", "access", "limits", "gpu", "gpu_cdi", "jetson", "enroot")
+NO_GPU_REASON = "no NVIDIA GPU (PCI 10de, class 0300/0302)"
+NVIDIA_VENDOR = "10de"
+GPU_CLASSES = ("0300", "0302")
+CDI_SPECS = ("/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml")
+MARKER = "gpu-verify-ok"
+OUTPUT_LIMIT = 2048
+PAGE_SIZE = 4096
+ENROOT_NAME = "gpu-verify"
+
+# (needle in lower-cased output, key, diagnosis, fix); the first match wins, so specific first.
+DIAGNOSES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        'could not select device driver "" with capabilities: [[gpu]]',
+        "no_gpu_driver_in_docker",
+        "Docker has no GPU device driver: the NVIDIA Container Toolkit is missing, or Docker was "
+        "not restarted after it was installed (dockerd looks for nvidia-container-runtime-hook "
+        "only at start).",
+        "Install nvidia-container-toolkit, then restart Docker (systemctl restart docker).",
+    ),
+    (
+        "driver/library version mismatch",
+        "driver_version_mismatch",
+        "The loaded NVIDIA kernel module and the installed user-space driver differ (the driver "
+        "was upgraded without a reboot).",
+        "Reboot, or unload and reload the nvidia kernel modules.",
+    ),
+    (
+        "failed to initialize nvml: unknown error",
+        "nvml_unknown_error",
+        "The container lost its GPU devices: with the systemd cgroup driver a "
+        "`systemctl daemon-reload` drops the device rules of running containers.",
+        "Recreate the container; avoid needless daemon-reloads (or create the /dev/char symlinks "
+        "with `nvidia-ctk system create-dev-char-symlinks --create-all`).",
+    ),
+    (
+        "invoking the nvidia container runtime hook directly",
+        "jetson_gpus_flag",
+        "The NVIDIA Container Toolkit runs in CSV mode (Jetson) or CDI mode, where the docker "
+        "--gpus flag is not supported by design.",
+        "Use --runtime nvidia (or make nvidia the default runtime) instead of --gpus.",
+    ),
+    (
+        "unknown or invalid runtime name: nvidia",
+        "no_nvidia_runtime",
+        "Docker does not know a runtime called nvidia: it is not configured in daemon.json, or "
+        "Docker was not restarted after it was.",
+        "Run `nvidia-ctk runtime configure --runtime=docker` (or the role that writes "
+        "daemon.json) and restart Docker.",
+    ),
+    (
+        "couldn't communicate with the nvidia driver",
+        "no_nvidia_driver",
+        "nvidia-smi cannot talk to the NVIDIA kernel driver: it is not installed, not built for "
+        "the running kernel, or not loaded.",
+        "Install the NVIDIA driver for this kernel and reboot (or modprobe nvidia).",
+    ),
+    (
+        "permission denied while trying to connect to the docker daemon socket",
+        "docker_socket_denied",
+        "The user may not use the Docker socket: not in the docker group, or the membership is "
+        "newer than the login session.",
+        "Add the user to the docker group (docker_access_users) and log in again.",
+    ),
+    (
+        "cannot connect to the docker daemon",
+        "docker_not_running",
+        "The Docker daemon is not running (or listens on another socket).",
+        "Start it: systemctl enable --now docker; see journalctl -u docker if it does not start.",
+    ),
+    (
+        'exec: "nvidia-smi": executable file not found',
+        "no_smi_in_container",
+        "The container started but has no nvidia-smi: no NVIDIA runtime or hook injected the "
+        "driver utilities into it.",
+        "Check the NVIDIA Container Toolkit setup (nvidia-ctk runtime configure) and restart "
+        "Docker.",
+    ),
+    (
+        "unable to find image",
+        "image_unavailable",
+        "The image is not on the host and could not be pulled (no registry reachable?).",
+        "Point gpu_verify_image / gpu_verify_gpu_image at a mirror, or load the image first.",
+    ),
+)
+
+DRIVER_NOT_LOADED = {
+    "key": "driver_not_loaded",
+    "diagnosis": "The host has an NVIDIA GPU but the NVIDIA kernel driver is not loaded "
+    "(/proc/driver/nvidia/version is missing): containers cannot use the GPU.",
+    "fix": "Install the NVIDIA driver for the running kernel and reboot (or modprobe nvidia).",
+}
+
+DETECT_SCRIPT = r"""
+for d in /sys/bus/pci/devices/*; do
+  [ -r "$d/class" ] || continue
+  echo "pci=${d##*/} $(cat "$d/vendor") $(cat "$d/device") $(cat "$d/class")"
+done
+[ -e /proc/driver/nvidia/version ] && echo "driver=loaded"
+[ -r /etc/nv_tegra_release ] && echo "tegra=$(head -n 1 /etc/nv_tegra_release)"
+command -v docker >/dev/null 2>&1 && echo "docker=$(command -v docker)"
+command -v enroot >/dev/null 2>&1 && echo "enroot=$(command -v enroot)"
+for f in /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml; do [ -e "$f" ] && echo "cdi=$f"; done
+true
+"""
+
+LIMITS_SCRIPT = (
+    "if [ -f /sys/fs/cgroup/cpu.max ]; then echo cgroup=2;"
+    ' echo "cpu=$(cat /sys/fs/cgroup/cpu.max)";'
+    ' echo "memory=$(cat /sys/fs/cgroup/memory.max)";'
+    " else echo cgroup=1;"
+    ' echo "cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)'
+    ' $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)";'
+    ' echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"; fi'
+)
+
+
+@dataclass(frozen=True)
+class Cmd:
+    """One finished command: what ran and what it said."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    @property
+    def text(self) -> str:
+        """Everything it printed (for diagnosis)."""
+        return "\n".join(part for part in (self.stdout.strip(), self.stderr.strip()) if part)
+
+    @property
+    def evidence_output(self) -> str:
+        # stdout only on success: pull progress and other stderr chatter would make the report
+        # differ between runs that mean the same.
+        return self.stdout.strip() if self.ok else self.text
+
+
+Runner = Callable[[list[str]], Cmd]
+
+
+# --------------------------------------------------------------------------------------------
+# Pure parsers
+# --------------------------------------------------------------------------------------------
+
+SMI_GPU = re.compile(r"^GPU (?P<index>\d+): (?P<name>.+?)(?: \(UUID: (?P<uuid>[^)]*)\))?\s*$")
+SMI_MIG = re.compile(
+    r"^\s+MIG (?P<profile>\S+)\s+Device\s+(?P<index>\d+): \(UUID: (?P<uuid>[^)]*)\)\s*$"
+)
+
+
+def parse_smi_list(text: str) -> list[dict[str, Any]]:
+    """Parse `nvidia-smi -L`: GPUs (index, name, uuid or None) with their MIG devices."""
+    gpus: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        gpu = SMI_GPU.match(line)
+        if gpu:
+            gpus.append(
+                {
+                    "index": int(gpu.group("index")),
+                    "name": gpu.group("name"),
+                    "uuid": gpu.group("uuid"),
+                    "mig": [],
+                }
+            )
+            continue
+        mig = SMI_MIG.match(line)
+        if mig and gpus:
+            gpus[-1]["mig"].append(
+                {
+                    "index": int(mig.group("index")),
+                    "profile": mig.group("profile"),
+                    "uuid": mig.group("uuid"),
+                }
+            )
+    return gpus
+
+
+def parse_size(value: str) -> int:
+    """Docker's --memory syntax (b, k, m, g; 1024-based) to bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*", value.lower())
+    if not match:
+        raise ValueError(f"not a size: {value!r}")
+    factor = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
+    return int(float(match.group(1)) * factor)
+
+
+def _int_or_none(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if re.fullmatch(r"-?\d+", text) else None
+
+
+def parse_cgroup_limits(text: str) -> dict[str, Any]:
+    """Parse LIMITS_SCRIPT output: cgroup version, CPU quota/period, memory limit (None = max)."""
+    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    version = _int_or_none(values.get("cgroup", ""))
+    cpu = values.get("cpu", "").split()
+    quota = _int_or_none(cpu[0]) if cpu else None
+    if quota is not None and quota < 0:
+        quota = None  # cgroup v1 writes -1 for "no limit"
+    period = _int_or_none(cpu[1]) if len(cpu) > 1 else None
+    memory = _int_or_none(values.get("memory", ""))
+    # v1 reports "no limit" as a huge number near 2**63.
+    if memory is not None and memory >= 2**62:
+        memory = None
+    return {"cgroup": version, "cpu_quota": quota, "cpu_period": period, "memory": memory}
+
+
+def parse_detect(text: str) -> dict[str, Any]:
+    """Parse DETECT_SCRIPT output into what the checks need to know about the host."""
+    gpus: list[dict[str, str]] = []
+    out: dict[str, Any] = {
+        "gpus": gpus,
+        "driver_loaded": False,
+        "tegra_release": None,
+        "docker": None,
+        "enroot": None,
+        "cdi_specs": [],
+    }
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key == "pci":
+            gpu = _pci_gpu(value.split())
+            if gpu:
+                gpus.append(gpu)
+        elif key == "driver":
+            out["driver_loaded"] = True
+        elif key == "tegra":
+            out["tegra_release"] = value
+        elif key in ("docker", "enroot"):
+            out[key] = value
+        elif key == "cdi":
+            out["cdi_specs"].append(value)
+    return out
+
+
+def _pci_gpu(fields: list[str]) -> dict[str, str] | None:
+    if len(fields) != 4:
+        return None
+    address, vendor, device, klass = (f.lower().removeprefix("0x") for f in fields)
+    class_id = klass[:4]
+    if vendor != NVIDIA_VENDOR or class_id not in GPU_CLASSES:
+        return None
+    return {"pci_address": address, "vendor_id": vendor, "device_id": device, "class_id": class_id}
+
+
+TEGRA_RELEASE = re.compile(r"#\s*R(?P<release>\d+)\s*\(release\),\s*REVISION:\s*(?P<rev>[\d.]+)")
+JETPACK_MAJOR_BY_L4T = {"32": 4, "34": 5, "35": 5, "36": 6, "38": 7, "39": 7}
+
+
+def parse_tegra_release(line: str | None) -> dict[str, str | None]:
+    """`# R36 (release), REVISION: 4.3, ...` -> l4t release and revision."""
+    match = TEGRA_RELEASE.search(line or "")
+    if not match:
+        return {"l4t_release": None, "l4t_revision": None}
+    return {"l4t_release": match.group("release"), "l4t_revision": match.group("rev")}
+
+
+def jetpack_major(jetson: dict[str, Any]) -> int | None:
+    """JetPack major version from the fact's jetpack ("6.1", "6.x") or its L4T release."""
+    jetpack = str(jetson.get("jetpack") or "")
+    if re.match(r"^\d+", jetpack):
+        return int(re.match(r"^\d+", jetpack).group(0))  # type: ignore[union-attr]
+    return JETPACK_MAJOR_BY_L4T.get(str(jetson.get("l4t_release") or ""))
+
+
+def parse_passwd_home(line: str) -> str | None:
+    """Home directory from a `getent passwd USER` line."""
+    fields = line.strip().split(":")
+    return fields[5] if len(fields) >= 7 and fields[5] else None
+
+
+def parse_socket_stat(text: str) -> tuple[str, int] | None:
+    """`stat -L -c '%G %a'` output -> (group, mode)."""
+    fields = text.split()
+    if len(fields) != 2 or not re.fullmatch(r"[0-7]{1,4}", fields[1]):
+        return None
+    return fields[0], int(fields[1], 8)
+
+
+def normalise_quotes(text: str) -> str:
+    return text.replace("\u2018", "'").replace("\u2019", "'")
+
+
+def diagnose(text: str) -> dict[str, str] | None:
+    """Map a known failure text to {key, diagnosis, fix}; None when it is not recognised."""
+    lowered = normalise_quotes(text).lower()
+    for needle, key, diagnosis, fix in DIAGNOSES:
+        if needle in lowered:
+            return {"key": key, "diagnosis": diagnosis, "fix": fix}
+    return None
+
+
+def trim(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """Keep the head and the tail of long output (the error is usually at the end)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters trimmed ...]\n{text[-half:]}"
+
+
+def first_line(text: str) -> str:
+    """The most telling line of an error: the first line that says error/failed, else the first."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if re.search(r"error|failed|denied|cannot|unknown|not found", line, re.IGNORECASE):
+            return line[:300]
+    return lines[0][:300] if lines else "no output"
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+def evidence(cmds: Iterable[Cmd | None]) -> dict[str, str]:
+    real = [c for c in cmds if c is not None]
+    if len(real) == 1:
+        return {"command": real[0].command, "output": trim(real[0].evidence_output)}
+    return {
+        "command": "\n".join(c.command for c in real),
+        "output": trim("\n".join(f"$ {c.command}\n{c.evidence_output}".strip() for c in real)),
+    }
+
+
+def result(
+    name: str,
+    status: str,
+    reason: str,
+    cmds: Iterable[Cmd | None] = (),
+    diag: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "reason": reason,
+        "evidence": evidence(cmds),
+    }
+    if diag:
+        out["diagnosis"] = diag["diagnosis"]
+        out["fix"] = diag["fix"]
+    return out
+
+
+def failed(name: str, what: str, cmd: Cmd, cmds: Iterable[Cmd | None] = ()) -> dict[str, Any]:
+    """A fail result for a command that went wrong, diagnosed from its output."""
+    shown = [*cmds] or [cmd]
+    return result(name, "fail", f"{what}: {first_line(cmd.text)}", shown, diagnose(cmd.text))
+
+
+# --------------------------------------------------------------------------------------------
+# Commands (pure: they only build argv lists)
+# --------------------------------------------------------------------------------------------
+
+
+def detect_command() -> list[str]:
+    return ["sh", "-c", DETECT_SCRIPT]
+
+
+def engine_commands(image: str) -> dict[str, list[str]]:
+    return {
+        "active": ["systemctl", "is-active", "docker"],
+        "version": ["docker", "version", "--format", "{{.Server.Version}}"],
+        "info": [
+            "docker",
+            "info",
+            "--format",
+            "{{.ServerVersion}} {{.Driver}} cgroup-driver={{.CgroupDriver}}",
+        ],
+        "run": ["docker", "run", "--rm", image, "echo", MARKER],
+    }
+
+
+def user_command(user: str, home: str | None) -> list[str]:
+    # runuser sets the user's groups from /etc/group, as a fresh login would; HOME keeps the
+    # docker CLI away from root's config directory.
+    env = ["env", f"HOME={home}"] if home else []
+    return ["runuser", "-u", user, "--", *env, "docker", "info", "--format", "{{.ServerVersion}}"]
+
+
+def socket_command(path: str) -> list[str]:
+    return ["stat", "-L", "-c", "%G %a", path]
+
+
+def limits_command(image: str, cpus: str, memory: str) -> list[str]:
+    return ["docker", "run", "--rm", "--cpus", cpus, "--memory", memory, image, "sh", "-c",
+            LIMITS_SCRIPT]
+
+
+def gpu_command(image: str, cdi: bool = False) -> list[str]:
+    devices = ["--device", "nvidia.com/gpu=all"] if cdi else ["--gpus", "all"]
+    return ["docker", "run", "--rm", *devices, image, "nvidia-smi", "-L"]
+
+
+def jetson_command(image: str, major: int | None) -> list[str]:
+    """JetPack 6+ mounts a (limited) nvidia-smi; earlier ones only give device nodes."""
+    if major is not None and major >= 6:
+        return ["docker", "run", "--rm", "--runtime", "nvidia", image, "nvidia-smi", "-L"]
+    return ["docker", "run", "--rm", "--runtime", "nvidia", image, "sh", "-c",
+            "ls -1 /dev/nvmap /dev/nvhost-*"]
+
+
+def enroot_commands(image: str, workdir: str) -> list[list[str]]:
+    image_file = f"{workdir}/{ENROOT_NAME}.sqsh"
+    return [
+        ["enroot", "import", "--output", image_file, f"dockerd://{image}"],
+        ["enroot", "create", "--force", "--name", ENROOT_NAME, image_file],
+        ["enroot", "start", ENROOT_NAME, "echo", MARKER],
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions (pure: gathered outputs in, one result out)
+# --------------------------------------------------------------------------------------------
+
+
+def decide_engine(
+    installed: bool,
+    active: Cmd | None,
+    version: Cmd | None,
+    info: Cmd | None,
+    run: Cmd | None,
+    image: str,
+) -> dict[str, Any]:
+    name = "engine"
+    if not installed or version is None or info is None or run is None:
+        return result(name, "fail", "the docker command is not installed")
+    systemd = active is not None and active.rc != 127
+    if systemd and active is not None and active.stdout.strip() != "active":
+        state = active.stdout.strip() or "unknown"
+        return result(
+            name, "fail", f"the docker service is {state}, not active", [active],
+            diagnose("cannot connect to the docker daemon"),
+        )
+    if not version.ok or not version.stdout.strip():
+        return failed(name, "docker version did not reach the daemon", version)
+    if not info.ok:
+        return failed(name, "docker info did not answer", info)
+    if not run.ok or MARKER not in run.stdout:
+        return failed(name, f"a container from {image} did not run", run)
+    return result(
+        name,
+        "pass",
+        f"Docker {version.stdout.strip()} is active, docker info answers and a container from "
+        f"{image} ran",
+        [active if systemd else None, version, info, run],
+    )
+
+
+def decide_access(
+    socket_path: str,
+    socket: Cmd,
+    want_group: str,
+    want_mode: str,
+    users: list[tuple[str, Cmd | None, Cmd | None]],
+) -> dict[str, Any]:
+    """users: (name, getent result, docker-as-user result or None when the user is missing)."""
+    name = "access"
+    stat = parse_socket_stat(socket.stdout) if socket.ok else None
+    if stat is None:
+        return result(
+            name, "fail", f"cannot stat the Docker socket {socket_path}: {first_line(socket.text)}",
+            [socket], diagnose("cannot connect to the docker daemon"),
+        )
+    group, mode = stat
+    if group != want_group or mode != int(want_mode, 8):
+        return result(
+            name, "fail",
+            f"{socket_path} is group {group} mode {mode:04o}, expected group {want_group} mode "
+            f"{int(want_mode, 8):04o}",
+            [socket],
+        )
+    shown: list[Cmd | None] = [socket]
+    for user, getent, run in users:
+        shown.append(run)
+        if run is None:
+            return result(name, "fail", f"user {user} does not exist", [socket, getent])
+        if not run.ok:
+            return failed(name, f"{user} cannot reach the Docker daemon without sudo", run,
+                          [socket, run])
+    who = ", ".join(u for u, _, _ in users)
+    reached = f"; {who} reach the daemon without sudo" if users else "; no users to check"
+    return result(name, "pass", f"{socket_path} is group {group} mode {mode:04o}{reached}", shown)
+
+
+def decide_limits(run: Cmd, cpus: str, memory: str) -> dict[str, Any]:
+    name = "limits"
+    if not run.ok:
+        return failed(name, "a limited container did not run", run)
+    got = parse_cgroup_limits(run.stdout)
+    period = got["cpu_period"] or 100000
+    want_quota = round(float(cpus) * period)
+    want_memory = parse_size(memory)
+    problems = []
+    if got["cpu_quota"] != want_quota:
+        problems.append(f"CPU quota {got['cpu_quota'] or 'max'}, expected {want_quota}/{period}")
+    if got["memory"] not in (want_memory, want_memory - want_memory % PAGE_SIZE):
+        problems.append(f"memory limit {got['memory'] or 'max'}, expected {want_memory}")
+    if problems:
+        return result(name, "fail", "; ".join(problems), [run])
+    return result(
+        name,
+        "pass",
+        f"cgroup v{got['cgroup']}: --cpus {cpus} gave quota {want_quota}/{period}, --memory "
+        f"{memory} gave {got['memory']} bytes",
+        [run],
+    )
+
+
+def _uuids(gpus: list[dict[str, Any]]) -> list[str]:
+    return [g["uuid"] for g in gpus if g.get("uuid")]
+
+
+def compare_gpus(host: list[dict[str, Any]], container: list[dict[str, Any]]) -> str | None:
+    """None when the container sees the host's GPUs (count and UUIDs), else what differs."""
+    if len(host) != len(container):
+        return f"the container sees {len(container)} GPU(s), the host has {len(host)}"
+    missing = sorted(set(_uuids(host)) - set(_uuids(container)))
+    if missing:
+        return "the container does not see " + ", ".join(missing)
+    return None
+
+
+def _gpu_gate(name: str, host: dict[str, Any]) -> dict[str, Any] | None:
+    """Skip or fail before running anything: Jetson, no GPU, GPU without a driver."""
+    if host.get("kind") == "jetson":
+        return result(name, "skip", "Jetson host: its GPU is checked by the jetson check")
+    gpus = host.get("gpus") or []
+    if host.get("kind") == "cpu" and gpus:
+        return result(name, "skip", "GPU work is turned off for this host (kind forced to cpu)")
+    if not gpus:
+        return result(name, "skip", NO_GPU_REASON)
+    if not host.get("driver_loaded"):
+        where = ", ".join(g.get("pci_address", "?") for g in gpus)
+        return result(
+            name, "fail",
+            f"{len(gpus)} NVIDIA GPU(s) at {where} but the NVIDIA driver is not loaded",
+            [], DRIVER_NOT_LOADED,
+        )
+    return None
+
+
+def _decide_gpu_run(
+    name: str, host_smi: Cmd, container: Cmd, label: str
+) -> dict[str, Any]:
+    if not host_smi.ok:
+        return failed(name, "nvidia-smi -L failed on the host", host_smi)
+    host_gpus = parse_smi_list(host_smi.stdout)
+    if not host_gpus:
+        return result(name, "fail", "nvidia-smi -L listed no GPU on the host", [host_smi])
+    if not container.ok:
+        return failed(name, f"{label} failed", container, [host_smi, container])
+    container_gpus = parse_smi_list(container.stdout)
+    differs = compare_gpus(host_gpus, container_gpus)
+    if differs:
+        return result(name, "fail", differs, [host_smi, container])
+    migs = sum(len(g["mig"]) for g in container_gpus)
+    mig_text = f" and {migs} MIG device(s)" if migs else ""
+    return result(
+        name,
+        "pass",
+        f"{label} sees the host's {len(host_gpus)} GPU(s){mig_text}: "
+        + ", ".join(_uuids(host_gpus)),
+        [host_smi, container],
+    )
+
+
+def decide_gpu(host: dict[str, Any], host_smi: Cmd | None, container: Cmd | None) -> dict[str, Any]:
+    gate = _gpu_gate("gpu", host)
+    if gate:
+        return gate
+    if host_smi is None or container is None:
+        return result("gpu", "fail", "the GPU commands did not run")
+    return _decide_gpu_run("gpu", host_smi, container, "a container with --gpus all")
+
+
+def decide_gpu_cdi(
+    host: dict[str, Any], spec: str | None, host_smi: Cmd | None, container: Cmd | None
+) -> dict[str, Any]:
+    gate = _gpu_gate("gpu_cdi", host)
+    if gate:
+        return gate
+    if not spec:
+        return result("gpu_cdi", "skip", "no CDI spec (" + " or ".join(CDI_SPECS) + ")")
+    if host_smi is None or container is None:
+        return result("gpu_cdi", "fail", "the CDI commands did not run")
+    return _decide_gpu_run(
+        "gpu_cdi", host_smi, container, f"a container with --device nvidia.com/gpu=all ({spec})"
+    )
+
+
+def decide_jetson(host: dict[str, Any], run: Cmd | None) -> dict[str, Any]:
+    name = "jetson"
+    jetson = host.get("jetson") or {}
+    if host.get("kind") != "jetson":
+        return result(name, "skip", "not a Jetson (no /etc/nv_tegra_release or L4T release)")
+    if run is None:
+        return result(name, "fail", "the Jetson container did not run")
+    major = jetpack_major(jetson)
+    family = f"JetPack {major}" if major else "JetPack (unknown release)"
+    modern = major is not None and major >= 6
+    # ls exits non-zero when one pattern matches nothing, yet still lists what exists.
+    listed = "/dev/" in run.stdout
+    if not run.ok and (modern or not listed):
+        return failed(name, f"{family}: a container with --runtime nvidia failed", run)
+    if modern:
+        gpus = parse_smi_list(run.stdout)
+        if not gpus:
+            return result(name, "fail", f"{family}: nvidia-smi -L in the container listed no GPU",
+                          [run], diagnose(run.text))
+        names = ", ".join(f"GPU {g['index']}: {g['name']}" for g in gpus)
+        return result(name, "pass", f"{family}: nvidia-smi in the container lists {names}", [run])
+    nodes = [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("/dev/")]
+    nvhost = [n for n in nodes if n.startswith("/dev/nvhost-")]
+    if "/dev/nvmap" not in nodes or not nvhost:
+        diag = diagnose(run.text)
+        return result(
+            name, "fail",
+            f"{family}: the container lacks the GPU device nodes (/dev/nvmap, /dev/nvhost-*)",
+            [run], diag,
+        )
+    return result(
+        name, "pass",
+        f"{family}: the container has /dev/nvmap and {len(nvhost)} /dev/nvhost-* node(s)",
+        [run],
+    )
+
+
+def decide_enroot(installed: bool, steps: list[Cmd], image: str) -> dict[str, Any]:
+    name = "enroot"
+    if not installed:
+        return result(name, "skip", "enroot is not installed")
+    labels = ("import", "create", "start")
+    for label, step in zip(labels, steps, strict=False):
+        if not step.ok:
+            return failed(name, f"enroot {label} failed", step)
+    if len(steps) < len(labels) or MARKER not in steps[-1].stdout:
+        return result(name, "fail", "enroot start did not run the command", steps[-1:])
+    return result(
+        name, "pass", f"enroot imported dockerd://{image}, created and started it", steps[-1:]
+    )
+
+
+def required_failures(results: list[dict[str, Any]], required: Iterable[str]) -> list[dict]:
+    """Required checks that did not pass (a missing result counts as not passed)."""
+    by_name = {r["name"]: r for r in results}
+    out = []
+    for check in dict.fromkeys(required):
+        res = by_name.get(check)
+        if res and res["status"] == "pass":
+            continue
+        entry = {
+            "check": check,
+            "status": res["status"] if res else "missing",
+            "reason": res["reason"] if res else "the check did not run",
+        }
+        for key in ("diagnosis", "fix"):
+            if res and res.get(key):
+                entry[key] = res[key]
+        out.append(entry)
+    return out
+
+
+def failure_message(entry: dict[str, Any]) -> str:
+    text = f"required check '{entry['check']}' did not pass ({entry['status']}): {entry['reason']}"
+    if entry.get("diagnosis"):
+        text += f"; diagnosis: {entry['diagnosis']}"
+    if entry.get("fix"):
+        text += f"; fix: {entry['fix']}"
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Host knowledge: the provision_host fact when given, else cheap detection
+# --------------------------------------------------------------------------------------------
+
+
+def host_info(detected: dict[str, Any], fact: dict[str, Any] | None) -> dict[str, Any]:
+    """What the checks need, from the fact where there is one, else from detection."""
+    tegra = parse_tegra_release(detected.get("tegra_release"))
+    if fact:
+        driver = fact.get("nvidia_driver") or {}
+        jetson = fact.get("jetson") or {}
+        enroot = fact.get("enroot") or {}
+        return {
+            "kind": fact.get("kind") or "cpu",
+            "gpus": fact.get("gpus") or [],
+            "driver_loaded": bool(driver.get("loaded")),
+            "jetson": jetson,
+            "enroot": bool(enroot.get("installed")),
+            "docker": bool(detected.get("docker")),
+            "cdi_specs": detected.get("cdi_specs") or [],
+        }
+    is_jetson = tegra["l4t_release"] is not None
+    kind = "jetson" if is_jetson else "dgpu" if detected.get("gpus") else "cpu"
+    return {
+        "kind": kind,
+        "gpus": detected.get("gpus") or [],
+        "driver_loaded": bool(detected.get("driver_loaded")),
+        "jetson": {"detected": is_jetson, **tegra},
+        "enroot": bool(detected.get("enroot")),
+        "docker": bool(detected.get("docker")),
+        "cdi_specs": detected.get("cdi_specs") or [],
+    }
+
+
+def user_names(users: Iterable[Any]) -> list[str]:
+    """docker_access_users entries may be names or dicts with a name."""
+    names = []
+    for user in users:
+        if isinstance(user, dict):
+            user = user.get("name") or user.get("user")
+        if user:
+            names.append(str(user))
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration (shared with tests/testinfra/test_gpu_verify.py: only the runner differs)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    image: str = "ubuntu"
+    gpu_image: str = "ubuntu"
+    enroot_image: str = ""
+    cpus: str = "0.5"
+    memory: str = "64m"
+    users: tuple[str, ...] = ()
+    socket_path: str = "/var/run/docker.sock"
+    socket_group: str = "docker"
+    socket_mode: str = "0660"
+    enroot_workdir: str = "/tmp"
+
+
+def run_all(cmds: dict[str, list[str]], run: Runner) -> dict[str, Cmd]:
+    return {key: run(argv) for key, argv in cmds.items()}
+
+
+def check_engine(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    if not host["docker"]:
+        return decide_engine(False, None, None, None, None, opts.image)
+    out = run_all(engine_commands(opts.image), run)
+    return decide_engine(True, out["active"], out["version"], out["info"], out["run"], opts.image)
+
+
+def check_access(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    socket = run(socket_command(opts.socket_path))
+    users: list[tuple[str, Cmd | None, Cmd | None]] = []
+    for user in opts.users:
+        getent = run(["getent", "passwd", user])
+        if not getent.ok:
+            users.append((user, getent, None))
+            continue
+        users.append((user, getent, run(user_command(user, parse_passwd_home(getent.stdout)))))
+    return decide_access(opts.socket_path, socket, opts.socket_group, opts.socket_mode, users)
+
+
+def check_limits(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    return decide_limits(run(limits_command(opts.image, opts.cpus, opts.memory)), opts.cpus,
+                         opts.memory)
+
+
+def check_gpu(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    if _gpu_gate("gpu", host):
+        return decide_gpu(host, None, None)
+    return decide_gpu(host, run(["nvidia-smi", "-L"]), run(gpu_command(opts.gpu_image)))
+
+
+def check_gpu_cdi(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    spec = (host.get("cdi_specs") or [None])[0]
+    if _gpu_gate("gpu_cdi", host) or not spec:
+        return decide_gpu_cdi(host, spec, None, None)
+    return decide_gpu_cdi(
+        host, spec, run(["nvidia-smi", "-L"]), run(gpu_command(opts.gpu_image, cdi=True))
+    )
+
+
+def check_jetson(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    if host.get("kind") != "jetson":
+        return decide_jetson(host, None)
+    major = jetpack_major(host.get("jetson") or {})
+    return decide_jetson(host, run(jetson_command(opts.gpu_image, major)))
+
+
+def check_enroot(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
+    image = opts.enroot_image or opts.image
+    if not host["enroot"]:
+        return decide_enroot(False, [], image)
+    steps: list[Cmd] = []
+    for argv in enroot_commands(image, opts.enroot_workdir):
+        steps.append(run(argv))
+        if not steps[-1].ok:
+            break
+    run(["enroot", "remove", "--force", ENROOT_NAME])
+    run(["rm", "-f", f"{opts.enroot_workdir}/{ENROOT_NAME}.sqsh"])
+    return decide_enroot(True, steps, image)
+
+
+CHECK_FUNCTIONS: dict[str, Callable[[Runner, dict[str, Any], Options], dict[str, Any]]] = {
+    "engine": check_engine,
+    "access": check_access,
+    "limits": check_limits,
+    "gpu": check_gpu,
+    "gpu_cdi": check_gpu_cdi,
+    "jetson": check_jetson,
+    "enroot": check_enroot,
+}
+
+
+def detect_host(run: Runner, fact: dict[str, Any] | None) -> dict[str, Any]:
+    return host_info(parse_detect(run(detect_command()).stdout), fact)
+
+
+def run_checks(
+    run: Runner, names: Iterable[str], opts: Options, fact: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run the named checks (in CHECKS order) and return their results."""
+    wanted = set(names)
+    host = detect_host(run, fact)
+    return [CHECK_FUNCTIONS[name](run, host, opts) for name in CHECKS if name in wanted]
+
+
+# --------------------------------------------------------------------------------------------
+# Module
+# --------------------------------------------------------------------------------------------
+
+
+def module_runner(module: AnsibleModule, timeout: int) -> Runner:
+    timeout_bin = module.get_bin_path("timeout")
+
+    def run(argv: list[str]) -> Cmd:
+        full = [timeout_bin, "-k", "5", str(timeout), *argv] if timeout_bin else argv
+        try:
+            rc, out, err = module.run_command(
+                full, cwd="/", environ_update={"LC_ALL": "C"}, handle_exceptions=False
+            )
+        except OSError as exc:
+            return Cmd(tuple(argv), 127, "", str(exc))
+        if timeout_bin and rc == 124:
+            err = f"{err}\ntimed out after {timeout} s".strip()
+        return Cmd(tuple(argv), rc, out, err)
+
+    return run
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "checks": {"type": "list", "elements": "str", "default": list(CHECKS)},
+            "required": {"type": "list", "elements": "str", "default": []},
+            "image": {"type": "str", "default": "ubuntu"},
+            "gpu_image": {"type": "str", "default": "ubuntu"},
+            "enroot_image": {"type": "str", "default": ""},
+            "cpus": {"type": "str", "default": "0.5"},
+            "memory": {"type": "str", "default": "64m"},
+            "users": {"type": "list", "elements": "raw", "default": []},
+            "socket_path": {"type": "path", "default": "/var/run/docker.sock"},
+            "socket_group": {"type": "str", "default": "docker"},
+            "socket_mode": {"type": "str", "default": "0660"},
+            "host": {"type": "dict"},
+            "command_timeout": {"type": "int", "default": 300},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    unknown = sorted((set(p["checks"]) | set(p["required"])) - set(CHECKS))
+    if unknown:
+        module.fail_json(msg=f"unknown check(s): {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    try:
+        parse_size(p["memory"])
+        float(p["cpus"])
+        int(p["socket_mode"], 8)
+    except ValueError as exc:
+        module.fail_json(msg=f"invalid parameter: {exc}")
+    names = [name for name in CHECKS if name in set(p["checks"]) | set(p["required"])]
+
+    if module.check_mode:
+        results = [result(n, "skip", "check mode: no container was started") for n in names]
+    else:
+        opts = Options(
+            image=p["image"],
+            gpu_image=p["gpu_image"],
+            enroot_image=p["enroot_image"],
+            cpus=p["cpus"],
+            memory=p["memory"],
+            users=tuple(user_names(p["users"])),
+            socket_path=p["socket_path"],
+            socket_group=p["socket_group"],
+            socket_mode=p["socket_mode"],
+            enroot_workdir=module.tmpdir,
+        )
+        results = run_checks(module_runner(module, p["command_timeout"]), names, opts, p["host"])
+    missing = required_failures(results, p["required"]) if not module.check_mode else []
+    module.exit_json(
+        changed=False,
+        results=results,
+        required_failed=missing,
+        required_failed_messages=[failure_message(m) for m in missing],
+    )
+
+
+if __name__ == "__main__":
+    main()
