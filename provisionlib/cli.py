@@ -199,7 +199,7 @@ def execute(opts: Options) -> int:
     """Run the playbook, then print and write the report; returns the exit code."""
     playbook = opts.spec.playbook
     if not playbook.is_file():
-        print(f"{PROG}: {playbook.relative_to(PROJECT_DIR)} is missing from the project; "
+        print(f"{PROG}: {_shown(playbook)} is missing from the project; "
               "restore it (git status) before running", file=sys.stderr)
         return ExitCode.ERROR
     out_dir = artifacts_dir()
@@ -228,7 +228,7 @@ def execute(opts: Options) -> int:
         message = outcome.log_tail or f"ansible-runner status {outcome.status}, rc {outcome.rc}"
     meta = {
         "command": opts.command,
-        "playbook": str(playbook.relative_to(PROJECT_DIR)),
+        "playbook": _shown(playbook),
         "inventory": opts.spec.inventory,
         "limit": opts.spec.limit,
         "artifacts_dir": str(out_dir),
@@ -239,6 +239,14 @@ def execute(opts: Options) -> int:
     report["exit_code"] = int(code)
     report["status"] = STATUS[code]
     return _finish(opts, report, out_dir, code)
+
+
+def _shown(path: Path) -> str:
+    """A project path relative to the project root (absolute when outside it)."""
+    try:
+        return str(path.relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
 
 
 def _host_dicts(state: RunState) -> dict[str, dict]:

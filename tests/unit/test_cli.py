@@ -1,0 +1,163 @@
+"""provision.py argument parsing and input checks: bad input is one line, exit 4, no run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
+
+from provisionlib import cli
+from provisionlib.exitcodes import ExitCode
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "runner"
+INVENTORY = str(FIXTURES / "inventory.yml")
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list:
+    """Replace the runner: any call is recorded (and would fail the bad-input tests)."""
+    calls: list = []
+
+    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
+        calls.append((args, kwargs))
+        return cli.RunOutcome("successful", 0)
+
+    monkeypatch.setattr(cli, "run_playbook", fake)
+    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
+    return calls
+
+
+def test_every_option_after_the_command(tmp_path: Path) -> None:
+    vars_file = tmp_path / "v.json"
+    vars_file.write_text('{"b": 2}')
+    opts = cli.parse([
+        "apply", "-i", INVENTORY, "-l", "local1", "-t", "docker,gpu", "--skip-tags", "slow",
+        "-e", "a=1", "-e", f"@{vars_file}", "-e", '{"c": [1]}', "-f", "7", "--json",
+        "--report", str(tmp_path / "r.json"), "-vv",
+    ])
+    spec = opts.spec
+    assert opts.command == "apply"
+    assert spec.inventory == INVENTORY
+    assert spec.limit == "local1"
+    assert spec.tags == "docker,gpu"
+    assert spec.skip_tags == "slow"
+    assert spec.extra_vars == {"a": "1", "b": 2, "c": [1]}
+    assert spec.forks == 7
+    assert opts.json_only is True
+    assert opts.report_path == tmp_path / "r.json"
+    assert opts.verbose == 2 and spec.verbosity == 2
+    assert spec.playbook == ROOT / "playbooks" / "site.yml"
+    assert (spec.check, spec.diff) == (False, False)
+    assert opts.hosts == ["local1"]
+
+
+def test_options_before_the_command_count_too() -> None:
+    opts = cli.parse(["-i", INVENTORY, "-l", "ghost", "-f", "3", "verify"])
+    assert opts.command == "verify"
+    assert opts.spec.limit == "ghost"
+    assert opts.spec.forks == 3
+    assert opts.spec.playbook == ROOT / "playbooks" / "verify.yml"
+
+
+def test_defaults() -> None:
+    opts = cli.parse(["facts"])
+    assert opts.spec.inventory == str(ROOT / "inventory" / "localhost.yml")
+    assert opts.spec.playbook == ROOT / "playbooks" / "facts.yml"
+    assert opts.spec.limit is None and opts.spec.forks is None
+    assert opts.spec.extra_vars == {}
+    assert opts.report_path is None and opts.json_only is False
+    assert opts.spec.verbosity == 0
+
+
+def test_plan_is_check_mode_with_diff() -> None:
+    spec = cli.parse(["plan", "-i", INVENTORY]).spec
+    assert spec.check and spec.diff
+    assert spec.playbook == ROOT / "playbooks" / "site.yml"
+
+
+def test_single_v_is_ours_more_reaches_ansible() -> None:
+    assert cli.parse(["apply", "-v"]).spec.verbosity == 0
+    assert cli.parse(["apply", "-vvvvvv"]).spec.verbosity == 4
+
+
+def test_limit_pattern_with_groups() -> None:
+    opts = cli.parse(["apply", "-i", str(ROOT / "inventory" / "example"), "-l", "gpu:!jetson"])
+    assert sorted(opts.hosts) == ["gpu-node-01", "gpu-node-02"]
+
+
+BAD_INPUTS = {
+    "missing inventory": (["apply", "-i", "/nonexistent/inv.yml"], "inventory /nonexistent"),
+    "unknown command": (["deploy"], "invalid choice: 'deploy'"),
+    "no command": ([], "missing command"),
+    "unknown option": (["apply", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    "malformed -e": (["apply", "-e", "novalue"], "-e 'novalue'"),
+    "broken JSON -e": (["apply", "-e", '{"a": '], "not valid JSON"),
+    "unreadable @file": (["apply", "-e", "@/nonexistent/vars.yml"], "-e @/nonexistent/vars.yml"),
+    "limit matches nothing": (["apply", "-i", INVENTORY, "-l", "nosuchhost"],
+                              "--limit 'nosuchhost' matches no host"),
+    "zero forks": (["apply", "-f", "0"], "must be 1 or more"),
+    "forks not a number": (["apply", "-f", "many"], "not a whole number"),
+    "report is a directory": (["apply", "--report", "/tmp"], "--report /tmp: is a directory"),
+}
+
+
+@pytest.mark.parametrize("argv,expected", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_is_one_line_and_runs_nothing(
+    argv: list[str], expected: str, no_run: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.INVALID_INPUT
+    assert no_run == []
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert expected in lines[0]
+    assert lines[0].startswith("provision.py: error: ")
+
+
+def test_unparsable_inventory_with_limit_is_one_line(
+    tmp_path: Path, no_run: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "inv.yml"
+    bad.write_text("- just\n- a list\n")
+    code = cli.main(["apply", "-i", str(bad), "-l", "x"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.INVALID_INPUT and no_run == []
+    assert len(err.strip().splitlines()) == 1
+    assert "cannot be parsed" in err and "ansible-inventory" in err
+
+
+def test_good_input_reaches_the_runner(
+    no_run: list, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["apply", "-i", INVENTORY, "-l", "local1", "--report",
+                     str(tmp_path / "r.json")])
+    assert len(no_run) == 1
+    spec = no_run[0][0][0]
+    assert spec.limit == "local1"
+    # The fake runner produced no events: a "successful" run that touched nobody.
+    assert code == ExitCode.OK
+    assert (tmp_path / "r.json").is_file()
+
+
+def test_help_documents_exit_codes() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "provision.py"), "--help"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "130"):
+        assert f"\n  {code}" in done.stdout
+    assert "unreachable" in done.stdout and "interrupted" in done.stdout
+
+
+def test_script_exit_code_for_bad_input() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "provision.py"), "apply", "-i", "/nope"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 4
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1

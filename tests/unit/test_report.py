@@ -1,0 +1,236 @@
+"""Report and tables from recorded ansible-runner event streams (tests/fixtures/runner/).
+
+apply.json / plan.json are real events from tests/fixtures/runner/record.py: one local host
+(fact with a warning, a diff, a changed loop, a skip, check results, a failure) and one
+unreachable host.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
+
+from provisionlib import table
+from provisionlib.events import RunState, diff_text, message_of
+from provisionlib.report import SCHEMA, build_report, write_html, write_json
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runner"
+START = datetime(2026, 11, 29, 4, 30, tzinfo=timezone.utc)
+
+
+def events(name: str) -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def state_of(stream: list[dict[str, Any]]) -> RunState:
+    state = RunState()
+    for event in stream:
+        state.feed(event)
+    return state
+
+
+def report_of(stream: list[dict[str, Any]], command: str = "apply",
+              expected: list[str] | None = None) -> dict[str, Any]:
+    meta = {"command": command, "playbook": "playbooks/site.yml", "inventory": "inv.yml",
+            "limit": None, "artifacts_dir": "/tmp/a"}
+    return build_report(meta=meta, state=state_of(stream), expected_hosts=expected or [],
+                        started=START, finished=START + timedelta(seconds=42.5))
+
+
+def test_stats_match_ansible_recap() -> None:
+    stream = events("apply")
+    recap = next(e for e in stream if e["event"] == "playbook_on_stats")["event_data"]
+    hosts = report_of(stream)["hosts"]
+    assert set(hosts) == {"local1", "ghost"}
+    for name, host in hosts.items():
+        assert host["stats"] == {
+            "ok": recap["ok"].get(name, 0), "changed": recap["changed"].get(name, 0),
+            "failed": recap["failures"].get(name, 0), "skipped": recap["skipped"].get(name, 0),
+            "unreachable": recap["dark"].get(name, 0)}
+
+
+def test_live_counts_agree_with_recap_before_it_arrives() -> None:
+    stream = events("apply")
+    before = state_of([e for e in stream if e["event"] != "playbook_on_stats"])
+    after = state_of(stream)
+    assert not before.final_stats and after.final_stats
+    for name in after.hosts:
+        assert before.hosts[name].stats == after.hosts[name].stats
+
+
+def test_apply_report_content() -> None:
+    local = report_of(events("apply"))["hosts"]["local1"]
+    assert local["facts"]["kind"] == "cpu"
+    assert local["facts"]["os"]["codename"] == "bookworm"
+    assert local["warnings"] == [
+        "fixture warning: nothing is wrong, this checks that warnings are captured"]
+    assert [c["name"] for c in local["checks"]] == ["docker_running", "gpu_container"]
+    assert local["checks"][0] == {
+        "name": "docker_running", "status": "pass", "reason": "docker.service is active",
+        "evidence": {"command": "systemctl is-active docker", "output": "active"}}
+    assert local["failures"] == [{"task": "Fail on purpose", "message": "non-zero return code"}]
+    tasks = [c["task"] for c in local["changes"]]
+    assert tasks == ["Write a file with a diff", "Change one loop item"]
+
+
+def test_unreachable_host_failure_message() -> None:
+    ghost = report_of(events("apply"))["hosts"]["ghost"]
+    assert ghost["stats"]["unreachable"] == 1
+    assert ghost["facts"] == {} and ghost["checks"] == []
+    assert ghost["failures"][0]["task"] == "Collect host facts"
+    assert "Connection refused" in ghost["failures"][0]["message"]
+
+
+def test_plan_changes_carry_diff_and_items() -> None:
+    changes = report_of(events("plan"), "plan")["hosts"]["local1"]["changes"]
+    by_task = {c["task"]: c for c in changes}
+    write = by_task["Write a file with a diff"]
+    assert "+recorded" in write["diff"] and "out-local1.txt" in write["diff"]
+    loop = by_task["Change one loop item"]
+    assert loop["items"] == ["a", "b"]
+    assert "+a" in loop["diff"] and "+b" in loop["diff"]
+
+
+def test_report_top_level_shape() -> None:
+    report = report_of(events("plan"), "plan", expected=["never-started"])
+    assert list(report) == [
+        "schema", "command", "playbook", "inventory", "limit", "started", "finished",
+        "duration_s", "exit_code", "status", "message", "artifacts_dir", "hosts"]
+    assert report["schema"] == SCHEMA == 1
+    assert report["duration_s"] == 42.5
+    assert report["started"] == "2026-11-29T04:30:00+00:00"
+    assert list(report["hosts"]) == ["ghost", "local1", "never-started"]
+    for host in report["hosts"].values():
+        assert set(host) == {"stats", "facts", "checks", "failures", "changes", "warnings"}
+    assert report["hosts"]["never-started"]["stats"] == dict.fromkeys(
+        ("ok", "changed", "failed", "skipped", "unreachable"), 0)
+
+
+def test_write_json_round_trip(tmp_path: Path) -> None:
+    report = report_of(events("apply"))
+    path = tmp_path / "deep" / "report.json"
+    write_json(report, path)
+    assert json.loads(path.read_text()) == report
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_html_is_skipped_without_renderer(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "provisionlib.report_html", None)  # import fails
+    assert write_html({"hosts": {}}, tmp_path / "r.html") is None
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_html_uses_renderer_when_present(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = type(sys)("provisionlib.report_html")
+    fake.render_html = lambda report: f"<p>{len(report['hosts'])} hosts</p>"
+    monkeypatch.setitem(sys.modules, "provisionlib.report_html", fake)
+    import provisionlib
+
+    monkeypatch.setattr(provisionlib, "report_html", fake, raising=False)
+    path = write_html({"hosts": {"a": {}}}, tmp_path / "r.html")
+    assert path and path.read_text() == "<p>1 hosts</p>"
+
+
+def test_hosts_table_text() -> None:
+    text = table.hosts_table(report_of(events("apply")))
+    lines = text.splitlines()
+    assert lines[0].split() == ["HOST", "KIND", "OS", "OK", "CHANGED", "FAILED", "UNREACH",
+                                "FAILED", "TASK:", "MESSAGE"]
+    ghost = next(line for line in lines if line.startswith("ghost"))
+    local = next(line for line in lines if line.startswith("local1"))
+    assert ghost.split()[1:7] == ["-", "-", "0", "0", "0", "1"]
+    assert "Collect host facts: Task failed" in ghost
+    assert local.split()[1:8] == ["cpu", "debian", "12", "(bookworm)", "4", "2", "1"]
+    assert "Fail on purpose: non-zero return code" in local
+    assert "\x1b[" not in text
+
+
+def test_hosts_table_colour_only_when_asked() -> None:
+    report = report_of(events("apply"))
+    assert "\x1b[31m" in table.hosts_table(report, colour=True)
+
+
+def test_facts_tables() -> None:
+    text = table.facts_tables(report_of(events("apply"), "facts"))
+    assert "ghost: no facts" in text
+    assert "summary  Debian 12 (bookworm) x86_64, no GPU, docker absent" in text
+    assert "os       id=debian version=12 codename=bookworm" in text
+    assert "gpus     none" in text
+
+
+def test_plan_summary() -> None:
+    text = table.plan_summary(report_of(events("plan"), "plan"))
+    assert "local1: 2 task(s) would change" in text
+    assert "  ~ Change one loop item (items: a, b)" in text
+    assert "ghost: no changes" in text
+    assert "+recorded" not in text
+    assert "+recorded" in table.plan_summary(report_of(events("plan"), "plan"), show_diff=True)
+
+
+def test_check_matrix() -> None:
+    report = report_of(events("apply"), "verify")
+    text = table.check_matrix(report)
+    header, _, *rows = text.splitlines()
+    assert header.split() == ["HOST", "docker_running", "gpu_container"]
+    assert rows[0].split() == ["ghost", "-", "-"]
+    assert rows[1].split() == ["local1", "PASS", "SKIP"]
+    assert "failed checks" not in text
+
+
+def test_check_matrix_lists_failed_checks_in_colour() -> None:
+    report = report_of(events("apply"), "verify")
+    report["hosts"]["ghost"]["checks"] = [
+        {"name": "gpu_container", "status": "fail", "reason": "no nvidia runtime",
+         "evidence": {}}]
+    text = table.check_matrix(report, colour=True)
+    assert "\x1b[31mFAIL" in text and "\x1b[32mPASS" in text
+    assert "ghost: gpu_container: no nvidia runtime" in text
+
+
+def test_matrix_without_checks() -> None:
+    stream = [e for e in events("plan")
+              if e["event_data"].get("task") != "Publish check results"]
+    assert "no checks reported" in table.check_matrix(report_of(stream, "verify"))
+
+
+def test_message_of_prefers_msg_and_stderr() -> None:
+    assert message_of({"msg": "non-zero return code", "stderr": "a\nE: Unable to locate"}) == (
+        "non-zero return code: E: Unable to locate")
+    assert message_of({}) == "failed (no message)"
+    assert message_of({"results": [{"failed": True, "msg": "x"}, {"msg": "ok"}]}) == "x"
+    assert len(message_of({"msg": "y" * 2000})) == 500
+
+
+def test_diff_text_forms() -> None:
+    assert diff_text({"prepared": "--- a\n+++ b"}) == "--- a\n+++ b\n"
+    text = diff_text({"before": {"a": 1}, "after": {"a": 2}, "before_header": "x"})
+    assert "-  \"a\": 1" in text and "+  \"a\": 2" in text and "--- x" in text
+    assert diff_text({"before": "same\n", "after": "same\n"}) == ""
+    assert diff_text("nonsense") == ""
+
+
+def test_ignored_failure_is_not_a_failure() -> None:
+    state = RunState()
+    state.feed({"event": "runner_on_failed",
+                "event_data": {"host": "h", "task": "t", "ignore_errors": True,
+                               "res": {"msg": "boom"}}})
+    assert state.hosts["h"].failures == []
+    assert state.hosts["h"].stats["failed"] == 0
+
+
+def test_bad_check_status_counts_as_fail() -> None:
+    state = RunState()
+    state.feed({"event": "runner_on_ok", "event_data": {
+        "host": "h", "task": "t",
+        "res": {"ansible_facts": {"gpu_verify_results": [{"name": "x", "status": "weird"}]}}}})
+    assert state.hosts["h"].checks == [
+        {"name": "x", "status": "fail", "reason": "", "evidence": {}}]
