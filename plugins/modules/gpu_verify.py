@@ -696,13 +696,15 @@ def _gpu_gate(name: str, host: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _decide_gpu_run(
-    name: str, host_smi: Cmd, container: Cmd, label: str
+    name: str, host_smi: Cmd, container: Cmd | None, label: str
 ) -> dict[str, Any]:
     if not host_smi.ok:
         return failed(name, "nvidia-smi -L failed on the host", host_smi)
     host_gpus = parse_smi_list(host_smi.stdout)
     if not host_gpus:
         return result(name, "fail", "nvidia-smi -L listed no GPU on the host", [host_smi])
+    if container is None:
+        return result(name, "fail", f"{label} did not run", [host_smi])
     if not container.ok:
         return failed(name, f"{label} failed", container, [host_smi, container])
     container_gpus = parse_smi_list(container.stdout)
@@ -724,8 +726,8 @@ def decide_gpu(host: dict[str, Any], host_smi: Cmd | None, container: Cmd | None
     gate = _gpu_gate("gpu", host)
     if gate:
         return gate
-    if host_smi is None or container is None:
-        return result("gpu", "fail", "the GPU commands did not run")
+    if host_smi is None:
+        return result("gpu", "fail", "nvidia-smi -L did not run on the host")
     return _decide_gpu_run("gpu", host_smi, container, "a container with --gpus all")
 
 
@@ -737,8 +739,8 @@ def decide_gpu_cdi(
         return gate
     if not spec:
         return result("gpu_cdi", "skip", "no CDI spec (" + " or ".join(CDI_SPECS) + ")")
-    if host_smi is None or container is None:
-        return result("gpu_cdi", "fail", "the CDI commands did not run")
+    if host_smi is None:
+        return result("gpu_cdi", "fail", "nvidia-smi -L did not run on the host")
     return _decide_gpu_run(
         "gpu_cdi", host_smi, container, f"a container with --device nvidia.com/gpu=all ({spec})"
     )
@@ -920,16 +922,18 @@ def check_limits(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, 
 def check_gpu(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
     if _gpu_gate("gpu", host):
         return decide_gpu(host, None, None)
-    return decide_gpu(host, run(["nvidia-smi", "-L"]), run(gpu_command(opts.gpu_image)))
+    host_smi = run(["nvidia-smi", "-L"])
+    container = run(gpu_command(opts.gpu_image)) if host_smi.ok else None
+    return decide_gpu(host, host_smi, container)
 
 
 def check_gpu_cdi(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
     spec = (host.get("cdi_specs") or [None])[0]
     if _gpu_gate("gpu_cdi", host) or not spec:
         return decide_gpu_cdi(host, spec, None, None)
-    return decide_gpu_cdi(
-        host, spec, run(["nvidia-smi", "-L"]), run(gpu_command(opts.gpu_image, cdi=True))
-    )
+    host_smi = run(["nvidia-smi", "-L"])
+    container = run(gpu_command(opts.gpu_image, cdi=True)) if host_smi.ok else None
+    return decide_gpu_cdi(host, spec, host_smi, container)
 
 
 def check_jetson(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
