@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from provisionlib.exitcodes import InputError
+from provisionlib.runner import PROJECT_DIR
 
 _FIX = "check it with: ansible-inventory -i {src} --graph"
 
@@ -33,6 +34,8 @@ def matching_hosts(source: str, limit: str | None) -> list[str]:
     into one line for the user.
     """
     os.environ["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
+    # Read before ansible's first import in this process: the project's settings apply.
+    os.environ["ANSIBLE_CONFIG"] = str(PROJECT_DIR / "ansible.cfg")
     try:
         from ansible.errors import AnsibleError
         from ansible.inventory.manager import InventoryManager
