@@ -1,0 +1,346 @@
+#!/bin/bash
+# Builds a local stand-in for Docker's apt repository (download.docker.com/linux/debian)
+# inside a Debian test host, for this project's tests only.
+#
+# The packages are Debian's own docker.io, docker-cli (Debian 13), containerd, runc, tini and
+# rootlesskit, repacked under Docker's package names and version scheme
+# (5:<ver>-1~debian.<VERSION_ID>~<codename>). Every docker-ce version carries the same Debian
+# binaries: `docker version` reports Debian's engine version; only the PACKAGE versions differ.
+# The CLI plugins are small shell scripts that answer the docker CLI's plugin protocol.
+#
+# Prints "STANDIN: built" when it (re)built the repository and "STANDIN: up to date" when a
+# stamp shows the repository was already built from the same inputs.
+set -euo pipefail
+
+serve_dir=${STANDIN_SERVE_DIR:-/srv/standin}
+work_dir=${STANDIN_WORK_DIR:-/var/lib/gpuhost-standin}
+stable_versions=${STANDIN_STABLE_VERSIONS:-27.5.1 28.0.4}
+test_versions=${STANDIN_TEST_VERSIONS:-28.1.0~rc.1}
+buildx_version=${STANDIN_BUILDX_VERSION:-0.21.2}
+compose_version=${STANDIN_COMPOSE_VERSION:-2.34.0}
+model_version=${STANDIN_MODEL_VERSION:-0.1.33}
+key_uid="gpuhost Docker CE stand-in, tests only <standin@gpuhost.invalid>"
+
+. /etc/os-release
+codename=$VERSION_CODENAME
+arch=$(dpkg --print-architecture)
+suffix="-1~debian.${VERSION_ID}~${codename}"
+repo=$serve_dir/linux/debian
+stamp=$serve_dir/.standin-stamp
+maintainer="gpuhost toolkit tests <standin@gpuhost.invalid>"
+
+say() { printf 'standin: %s\n' "$*" >&2; }
+
+inputs_digest() {
+    {
+        cat "$0"
+        echo "$stable_versions|$test_versions|$buildx_version|$compose_version|$model_version"
+        echo "$codename|$VERSION_ID|$arch"
+    } | sha256sum | cut -d' ' -f1
+}
+
+# ---- Debian packages in -------------------------------------------------------------------
+
+download_debian_packages() {
+    local pkgs=(docker.io containerd runc tini rootlesskit)
+    # Debian 13 split the CLI out of docker.io into docker-cli.
+    if apt-cache show --no-all-versions docker-cli 2>/dev/null | grep -q '^Package: docker-cli$'; then
+        pkgs+=(docker-cli)
+    fi
+    rm -rf "$dl" && mkdir -p "$dl"
+    # _apt must be able to write there, or apt warns that it downloads unsandboxed.
+    chown _apt "$dl" 2>/dev/null || true
+    (cd "$dl" && apt-get download -q "${pkgs[@]}" >/dev/null)
+}
+
+deb_of() { ls "$dl/$1"_*.deb; }
+
+extract() {
+    local name=$1
+    dpkg-deb -R "$(deb_of "$name")" "$x/$name"
+    rm -f "$x/$name/DEBIAN/md5sums"
+}
+
+# "1.6.20~ds1-1+deb12u3" -> "1.6.20"; "20.10.24+dfsg1-1+deb12u1+b6" -> "20.10.24"
+upstream_of() { sed -e 's/^[0-9]*://' -e 's/[~+-].*//' <<<"$1"; }
+
+# Depends of a Debian package, without the entries the stand-ins replace.
+depends_without() {
+    local deb=$1 drop=$2
+    dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//' | grep -Ev "^($drop)( |$)" |
+        paste -sd, | sed 's/,/, /g'
+}
+
+# ---- trees --------------------------------------------------------------------------------
+
+# Moves $1 (relative path) from tree $2 to tree $3 when it exists.
+move_path() {
+    local rel=$1 from=$2 to=$3
+    [[ -e $from/$rel || -L $from/$rel ]] || return 0
+    mkdir -p "$(dirname "$to/$rel")"
+    mv "$from/$rel" "$to/$rel"
+}
+
+rename_doc_dir() {
+    local tree=$1 old=$2 new=$3
+    [[ -d $tree/usr/share/doc/$old ]] && mv "$tree/usr/share/doc/$old" "$tree/usr/share/doc/$new"
+    rm -rf "$tree/usr/share/lintian"
+}
+
+prepare_trees() {
+    extract docker.io
+    extract containerd
+    extract runc
+    extract tini
+    extract rootlesskit
+    daemon=$x/docker.io
+    cli=$x/cli
+    rootless=$x/rootless
+    mkdir -p "$cli/DEBIAN" "$rootless/DEBIAN" "$rootless/usr/bin"
+
+    if ls "$dl"/docker-cli_*.deb >/dev/null 2>&1; then
+        extract docker-cli
+        rm -rf "$cli" && mv "$x/docker-cli" "$cli"
+        rm -f "$cli"/DEBIAN/*
+        rename_doc_dir "$cli" docker-cli docker-ce-cli
+    fi
+    # Debian 12 ships the CLI inside docker.io; both ship the CLI man pages there.
+    for rel in usr/bin/docker usr/share/bash-completion/completions/docker \
+        usr/share/fish/vendor_completions.d/docker.fish usr/share/zsh/vendor-completions/_docker \
+        usr/share/man/man1; do
+        move_path "$rel" "$daemon" "$cli"
+    done
+    # libnetwork test tools that Docker's packages do not ship.
+    rm -f "$daemon/usr/bin/dnet" "$daemon/usr/sbin/ovrouter"
+    # Docker's docker-ce ships docker-init itself; Debian links it to tini-static.
+    rm -f "$daemon/usr/bin/docker-init"
+    cp "$x/tini/usr/bin/tini-static" "$daemon/usr/bin/docker-init"
+    for script in dockerd-rootless.sh dockerd-rootless-setuptool.sh; do
+        mv "$daemon/usr/share/docker.io/contrib/$script" "$rootless/usr/bin/$script"
+    done
+    cp -a "$x/rootlesskit/usr/bin/." "$rootless/usr/bin/"
+    rename_doc_dir "$daemon" docker.io docker-ce
+    rm -f "$daemon/DEBIAN/control"
+
+    containerd=$x/containerd
+    cp -a "$x/runc/usr/." "$containerd/usr/"
+    rename_doc_dir "$containerd" containerd containerd.io
+    rm -rf "$containerd/usr/share/doc/runc"
+    rm -f "$containerd/DEBIAN/control"
+}
+
+# ---- control files and packages -----------------------------------------------------------
+
+installed_size() { du -sk --exclude=DEBIAN "$1" | cut -f1; }
+
+# Writes DEBIAN/control of tree $1 from "Field: value" lines on stdin, adding the common
+# fields, and builds the package into $2.
+build_package() {
+    local tree=$1 out=$2
+    {
+        cat
+        echo "Architecture: $arch"
+        echo "Maintainer: $maintainer"
+        echo "Installed-Size: $(installed_size "$tree")"
+        echo "Section: admin"
+        echo "Priority: optional"
+    } >"$tree/DEBIAN/control"
+    mkdir -p "$(dirname "$out")"
+    # gzip -1: these packages only travel over loopback; xz would cost most of the build time.
+    dpkg-deb --root-owner-group -Zgzip -z1 --build "$tree" "$out" >/dev/null
+}
+
+description() {
+    local what=$1 from=$2
+    echo "Description: $what (gpuhost test stand-in)"
+    echo " gpuhost test stand-in built from Debian's $from; not Docker's package."
+    echo " Only for testing installers where download.docker.com cannot be reached."
+}
+
+build_engine_version() {
+    local ver=$1 channel=$2 debver="5:$1$suffix" filever="$1$suffix"
+    local pool=$repo/pool/$channel/$arch
+    local docker_io_version
+    docker_io_version=$(dpkg-deb -f "$(deb_of docker.io)" Version)
+
+    local tree=$x/docker-ce-$ver
+    rm -rf "$tree" && cp -a "$daemon" "$tree"
+    {
+        echo "Package: docker-ce"
+        echo "Version: $debver"
+        echo "Pre-Depends: init-system-helpers (>= 1.54~)"
+        echo "Depends: containerd.io (>= 1.6), docker-ce-cli, $engine_depends"
+        echo "Recommends: ca-certificates, curl, docker-ce-rootless-extras, pigz, procps, xz-utils"
+        echo "Conflicts: docker (<< 1.5~), docker-engine, docker.io, lxc-docker"
+        echo "Replaces: docker-engine"
+        echo "Homepage: https://www.docker.com"
+        description "Docker: the open-source application container engine" "docker.io $docker_io_version"
+    } | build_package "$tree" "$pool/docker-ce_${filever}_$arch.deb"
+    rm -rf "$tree"
+
+    tree=$x/docker-ce-cli-$ver
+    rm -rf "$tree" && cp -a "$cli" "$tree"
+    {
+        echo "Package: docker-ce-cli"
+        echo "Version: $debver"
+        echo "Depends: libc6"
+        echo "Recommends: docker-buildx-plugin, docker-compose-plugin"
+        echo "Conflicts: docker (<< 1.5~), docker-engine, docker-engine-cs, docker.io, lxc-docker"
+        echo "Replaces: docker-ce (<< 5:0)"
+        echo "Homepage: https://www.docker.com"
+        description "Docker CLI: the open-source application container engine" "$cli_source"
+    } | build_package "$tree" "$pool/docker-ce-cli_${filever}_$arch.deb"
+    rm -rf "$tree"
+
+    tree=$x/docker-ce-rootless-extras-$ver
+    rm -rf "$tree" && cp -a "$rootless" "$tree"
+    {
+        echo "Package: docker-ce-rootless-extras"
+        echo "Version: $debver"
+        echo "Depends: docker-ce, libc6"
+        echo "Recommends: slirp4netns, uidmap"
+        echo "Conflicts: rootlesskit"
+        echo "Replaces: rootlesskit"
+        echo "Homepage: https://docs.docker.com/engine/security/rootless/"
+        description "Rootless support for Docker" \
+            "rootlesskit $(dpkg-deb -f "$(deb_of rootlesskit)" Version) and docker.io $docker_io_version"
+    } | build_package "$tree" "$pool/docker-ce-rootless-extras_${filever}_$arch.deb"
+    rm -rf "$tree"
+}
+
+build_containerd() {
+    local deb_version upstream
+    deb_version=$(dpkg-deb -f "$(deb_of containerd)" Version)
+    upstream=$(upstream_of "$deb_version")
+    containerd_io_version="$upstream-1"
+    local runc_version
+    runc_version=$(dpkg-deb -f "$(deb_of runc)" Version)
+    {
+        echo "Package: containerd.io"
+        echo "Version: $containerd_io_version"
+        echo "Depends: $(depends_without "$(deb_of containerd)" runc), libseccomp2 (>= 2.5.0)"
+        echo "Provides: containerd, runc"
+        echo "Conflicts: containerd, runc"
+        echo "Replaces: containerd, runc"
+        echo "Homepage: https://containerd.io"
+        description "An open and reliable container runtime" \
+            "containerd $deb_version and runc $runc_version"
+    } | build_package "$containerd" "$repo/pool/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb"
+}
+
+# A CLI plugin stand-in: a shell script that answers the docker CLI's plugin protocol.
+build_plugin() {
+    local name=$1 version=$2 title=$3 version_line=$4 pkg="docker-$1-plugin"
+    local tree=$x/$pkg
+    rm -rf "$tree" && mkdir -p "$tree/DEBIAN" "$tree/usr/libexec/docker/cli-plugins"
+    local bin=$tree/usr/libexec/docker/cli-plugins/docker-$name
+    cat >"$bin" <<EOF
+#!/bin/sh
+# gpuhost test stand-in for Docker's $name CLI plugin; not Docker's plugin.
+case "\$1" in
+    docker-cli-plugin-metadata)
+        echo '{"SchemaVersion":"0.1.0","Vendor":"gpuhost stand-in","Version":"v$version-standin","ShortDescription":"stand-in"}'
+        exit 0
+        ;;
+    $name) shift ;;
+esac
+case "\$1" in
+    version)
+        if [ "\$2" = --short ]; then echo "$version-standin"; else echo "$version_line"; fi
+        exit 0
+        ;;
+esac
+echo "docker $name: '\$*' is not implemented by the gpuhost stand-in" >&2
+exit 1
+EOF
+    chmod 0755 "$bin"
+    {
+        echo "Package: $pkg"
+        echo "Version: $version$suffix"
+        echo "Enhances: docker-ce-cli"
+        echo "Homepage: https://www.docker.com"
+        echo "Description: $title plugin for the Docker CLI (gpuhost test stand-in)"
+        echo " gpuhost test stand-in: a shell script that answers 'docker $name version';"
+        echo " not Docker's package."
+    } | build_package "$tree" "$repo/pool/stable/$arch/${pkg}_$version${suffix}_$arch.deb"
+}
+
+# ---- repository ---------------------------------------------------------------------------
+
+ensure_signing_key() {
+    export GNUPGHOME=$work_dir/gnupg
+    mkdir -p "$GNUPGHOME" && chmod 0700 "$GNUPGHOME"
+    if ! gpg --batch --list-secret-keys "$key_uid" >/dev/null 2>&1; then
+        gpg --batch --quiet --passphrase '' --quick-gen-key "$key_uid" ed25519 sign never
+    fi
+}
+
+write_indexes() {
+    local dists=$repo/dists/$codename
+    (
+        cd "$repo"
+        mkdir -p "$dists/stable/binary-$arch" "$dists/test/binary-$arch"
+        apt-ftparchive packages pool/stable >"$dists/stable/binary-$arch/Packages"
+        # Like Docker's, the test channel also carries the stable releases.
+        apt-ftparchive packages pool >"$dists/test/binary-$arch/Packages"
+        gzip -kf "$dists/stable/binary-$arch/Packages" "$dists/test/binary-$arch/Packages"
+    )
+    apt-ftparchive \
+        -o APT::FTPArchive::Release::Origin="gpuhost stand-in" \
+        -o APT::FTPArchive::Release::Label="Docker CE stand-in" \
+        -o APT::FTPArchive::Release::Suite="$codename" \
+        -o APT::FTPArchive::Release::Codename="$codename" \
+        -o APT::FTPArchive::Release::Architectures="$arch" \
+        -o APT::FTPArchive::Release::Components="stable test" \
+        -o APT::FTPArchive::Release::Description="Local stand-in for download.docker.com, tests only" \
+        release "$dists" >"$x/Release"
+    mv "$x/Release" "$dists/Release"
+    gpg --batch --yes --local-user "$key_uid" --clearsign -o "$dists/InRelease" "$dists/Release"
+    gpg --batch --yes --local-user "$key_uid" --armor --detach-sign -o "$dists/Release.gpg" "$dists/Release"
+    gpg --batch --yes --armor --export "$key_uid" >"$repo/gpg"
+    gpgconf --kill gpg-agent 2>/dev/null || true
+}
+
+main() {
+    local want
+    want=$(inputs_digest)
+    if [[ -f $stamp && $(cat "$stamp") == "$want" && -f $repo/dists/$codename/InRelease ]]; then
+        echo "STANDIN: up to date"
+        return 0
+    fi
+    dl=$work_dir/debs
+    x=$work_dir/build
+    rm -rf "$x" "$serve_dir/linux" "$stamp"
+    mkdir -p "$x" "$repo"
+
+    say "downloading Debian's packages"
+    download_debian_packages
+    prepare_trees
+    engine_depends=$(depends_without "$(deb_of docker.io)" 'containerd|runc|tini')
+    if ls "$dl"/docker-cli_*.deb >/dev/null 2>&1; then
+        cli_source="docker-cli $(dpkg-deb -f "$(deb_of docker-cli)" Version)"
+    else
+        cli_source="docker.io $(dpkg-deb -f "$(deb_of docker.io)" Version)"
+    fi
+
+    say "building packages"
+    local ver
+    for ver in $stable_versions; do build_engine_version "$ver" stable; done
+    for ver in $test_versions; do build_engine_version "$ver" test; done
+    build_containerd
+    build_plugin buildx "$buildx_version" "Docker Buildx" \
+        "github.com/docker/buildx v$buildx_version-standin standin"
+    build_plugin compose "$compose_version" "Docker Compose" \
+        "Docker Compose version v$compose_version-standin"
+    build_plugin model "$model_version" "Docker Model Runner" \
+        "Docker Model Runner version v$model_version-standin"
+
+    say "writing and signing the indexes"
+    ensure_signing_key
+    write_indexes
+    rm -rf "$x" "$dl"
+    echo "$want" >"$stamp"
+    echo "STANDIN: built"
+}
+
+main "$@"
