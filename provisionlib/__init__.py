@@ -14,9 +14,9 @@ Exit codes (also in `provision.py --help`):
 
 | code | status      | meaning                                                          |
 |------|-------------|------------------------------------------------------------------|
-| 0    | ok          | every host ran clean (verify: no check failed)                   |
+| 0    | ok          | every host ran clean                                             |
 | 1    | error       | internal or Ansible error (syntax error, missing playbook, crash) |
-| 2    | failed      | at least one host failed a task (verify: or failed a check)      |
+| 2    | failed      | at least one host failed a task (verify: a required check)       |
 | 3    | unreachable | at least one host was unreachable, and none failed               |
 | 4    | -           | invalid input (option, inventory, --limit, -e): nothing ran       |
 | 130  | interrupted | Ctrl-C or SIGTERM; a partial report is still written             |
