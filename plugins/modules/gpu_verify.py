@@ -528,9 +528,11 @@ def engine_commands(image: str) -> dict[str, list[str]]:
 
 def user_command(user: str, home: str | None) -> list[str]:
     # runuser sets the user's groups from /etc/group, as a fresh login would; HOME keeps the
-    # docker CLI away from root's config directory.
+    # docker CLI away from root's config directory. `docker version` rather than `docker info`:
+    # Docker 26's `docker info --format` exits 0 with empty output when the socket refuses.
     env = ["env", f"HOME={home}"] if home else []
-    return ["runuser", "-u", user, "--", *env, "docker", "info", "--format", "{{.ServerVersion}}"]
+    return ["runuser", "-u", user, "--", *env, "docker", "version", "--format",
+            "{{.Server.Version}}"]
 
 
 def socket_command(path: str) -> list[str]:
@@ -589,7 +591,7 @@ def decide_engine(
         )
     if not version.ok or not version.stdout.strip():
         return failed(name, "docker version did not reach the daemon", version)
-    if not info.ok:
+    if not info.ok or not info.stdout.strip():
         return failed(name, "docker info did not answer", info)
     if not run.ok or MARKER not in run.stdout:
         return failed(name, f"a container from {image} did not run", run)
@@ -630,11 +632,11 @@ def decide_access(
         shown.append(run)
         if run is None:
             return result(name, "fail", f"user {user} does not exist", [socket, getent])
-        if not run.ok:
+        if not run.ok or not run.stdout.strip():
             return failed(name, f"{user} cannot reach the Docker daemon without sudo", run,
                           [socket, run])
     who = ", ".join(u for u, _, _ in users)
-    reached = f"; {who} reach the daemon without sudo" if users else "; no users to check"
+    reached = f"; reachable without sudo by {who}" if users else "; no users to check"
     return result(name, "pass", f"{socket_path} is group {group} mode {mode:04o}{reached}", shown)
 
 
