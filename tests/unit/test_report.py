@@ -123,7 +123,11 @@ def test_write_json_round_trip(tmp_path: Path) -> None:
 
 def test_html_is_skipped_without_renderer(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import provisionlib
+
     monkeypatch.setitem(sys.modules, "provisionlib.report_html", None)  # import fails
+    # An earlier import leaves the submodule as a package attribute; hide that too.
+    monkeypatch.delattr(provisionlib, "report_html", raising=False)
     assert write_html({"hosts": {}}, tmp_path / "r.html") is None
     assert not (tmp_path / "r.html").exists()
 
