@@ -114,6 +114,8 @@ wanted_at_least() {
 
 distribution() {
 	if [ -r /etc/os-release ]; then
+		# A subshell: os-release defines VERSION too, which must not replace ours.
+		# shellcheck source=/dev/null
 		(. /etc/os-release && echo "$ID") | tr '[:upper:]' '[:lower:]'
 	fi
 }
@@ -136,6 +138,7 @@ ubuntu_codename() {
 		codename=$(lsb_release --codename | cut -f2)
 	fi
 	if [ -z "$codename" ] && [ -r /etc/lsb-release ]; then
+		# shellcheck source=/dev/null
 		codename=$(. /etc/lsb-release && echo "$DISTRIB_CODENAME")
 	fi
 	echo "$codename"
@@ -264,7 +267,7 @@ main() {
 		fi
 	fi
 	if dry_run; then
-		sh_c=echo
+		sh_c="echo"
 	fi
 
 	dist=$(distribution)
