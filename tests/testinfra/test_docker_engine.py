@@ -52,6 +52,10 @@ def test_container_runs(host) -> None:
     assert cmd.rc == 0, cmd.stderr
 
 
+@pytest.mark.skipif(
+    SCENARIO not in ("docker_engine_distro", "docker_daemon_json"),
+    reason="only where the scenario sets daemon options",
+)
 def test_daemon_json_is_a_json_object_with_mode_0644(host) -> None:
     f = host.file("/etc/docker/daemon.json")
     assert f.mode == 0o644
