@@ -138,7 +138,13 @@ def _capture(host: HostState, res: dict[str, Any]) -> None:
         host.facts = facts[FACT_KEY]
     if isinstance(facts.get(CHECKS_KEY), list):
         host.checks = [normalize_check(c) for c in facts[CHECKS_KEY] if isinstance(c, dict)]
-    for warning in res.get("warnings") or []:
+    warnings = list(res.get("warnings") or [])
+    # Roles report what a builtin module cannot raise as a warning through a list fact
+    # named <role>_warnings (docker_access_warnings, for instance).
+    for key, value in facts.items():
+        if key.endswith("_warnings") and isinstance(value, list):
+            warnings.extend(value)
+    for warning in warnings:
         text = warning if isinstance(warning, str) else str(warning.get("msg", warning))
         if text not in host.warnings:
             host.warnings.append(text)
@@ -148,12 +154,17 @@ def normalize_check(check: dict[str, Any]) -> dict[str, Any]:
     """Keep the documented keys of one gpu_verify result, with safe defaults."""
     evidence = check.get("evidence") if isinstance(check.get("evidence"), dict) else {}
     status = str(check.get("status", "")).lower()
-    return {
+    normalized = {
         "name": str(check.get("name", "?")),
         "status": status if status in ("pass", "fail", "skip") else "fail",
         "reason": str(check.get("reason", "")),
         "evidence": evidence,
     }
+    # A known failure text comes with what it means and what to do about it.
+    for key in ("diagnosis", "fix"):
+        if check.get(key):
+            normalized[key] = str(check[key])
+    return normalized
 
 
 def message_of(res: dict[str, Any]) -> str:

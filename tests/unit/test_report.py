@@ -238,3 +238,23 @@ def test_bad_check_status_counts_as_fail() -> None:
         "res": {"ansible_facts": {"gpu_verify_results": [{"name": "x", "status": "weird"}]}}}})
     assert state.hosts["h"].checks == [
         {"name": "x", "status": "fail", "reason": "", "evidence": {}}]
+
+
+def _ok_event(res: dict[str, Any]) -> dict[str, Any]:
+    return {"event": "runner_on_ok", "event_data": {"host": "h1", "task": "t", "res": res}}
+
+
+def test_role_warning_facts_reach_the_report() -> None:
+    state = state_of([_ok_event({"ansible_facts": {
+        "docker_access_warnings": ["socket mode 0666 lets every local user run as root"],
+        "unrelated_list": ["not a warning"],
+    }})])
+    assert state.host("h1").warnings == ["socket mode 0666 lets every local user run as root"]
+
+
+def test_check_diagnosis_and_fix_are_kept() -> None:
+    check = {"name": "gpu", "status": "fail", "reason": "docker run failed",
+             "diagnosis": "toolkit missing", "fix": "install it and restart Docker"}
+    state = state_of([_ok_event({"ansible_facts": {"gpu_verify_results": [check]}})])
+    kept = state.host("h1").checks[0]
+    assert (kept["diagnosis"], kept["fix"]) == ("toolkit missing", "install it and restart Docker")
