@@ -41,24 +41,50 @@ inputs_digest() {
 
 # ---- Debian packages in -------------------------------------------------------------------
 
+die() {
+    say "ERROR: $*"
+    exit 1
+}
+
+# Downloads Debian packages into $dl. apt-get download exits non-zero when one cannot be had.
+download() {
+    (cd "$dl" && apt-get download -q "$@" >/dev/null) || die "apt-get download $* failed"
+}
+
 download_debian_packages() {
-    local pkgs=(docker.io containerd runc tini rootlesskit)
-    # Debian 13 split the CLI out of docker.io into docker-cli.
-    if apt-cache show --no-all-versions docker-cli 2>/dev/null | grep -q '^Package: docker-cli$'; then
-        pkgs+=(docker-cli)
-    fi
     rm -rf "$dl" && mkdir -p "$dl"
     # _apt must be able to write there, or apt warns that it downloads unsandboxed.
     chown _apt "$dl" 2>/dev/null || true
-    (cd "$dl" && apt-get download -q "${pkgs[@]}" >/dev/null)
+    download docker.io containerd runc tini rootlesskit
 }
 
-deb_of() { ls "$dl/$1"_*.deb; }
+# The one downloaded .deb of package $1. Fails loudly when it is missing (or ambiguous):
+# a missing input must stop the build, never yield a package without its files.
+deb_of() {
+    local found=("$dl/$1"_*.deb)
+    [[ ${#found[@]} -eq 1 && -f ${found[0]} ]] ||
+        die "expected one $1_*.deb in $dl, found: ${found[*]}"
+    echo "${found[0]}"
+}
 
 extract() {
-    local name=$1
-    dpkg-deb -R "$(deb_of "$name")" "$x/$name"
+    local name=$1 deb
+    deb=$(deb_of "$name")
+    dpkg-deb -R "$deb" "$x/$name"
     rm -f "$x/$name/DEBIAN/md5sums"
+}
+
+# Fails unless the built package $1 ships every path given (as in `dpkg-deb -c`: ./usr/...).
+# awk reads the whole listing: `grep -q` would close the pipe early and, under pipefail, turn a
+# match into a failure whenever dpkg-deb is still writing (SIGPIPE, status 141).
+assert_ships() {
+    local deb=$1 listing path
+    shift
+    listing=$(dpkg-deb -c "$deb") || die "cannot list $deb"
+    for path in "$@"; do
+        awk -v p="$path" '$6 == p { found = 1 } END { exit !found }' <<<"$listing" ||
+            die "$(basename "$deb") does not contain $path"
+    done
 }
 
 # "1.6.20~ds1-1+deb12u3" -> "1.6.20"; "20.10.24+dfsg1-1+deb12u1+b6" -> "20.10.24"
@@ -73,10 +99,16 @@ depends_without() {
 
 # ---- trees --------------------------------------------------------------------------------
 
-# Moves $1 (relative path) from tree $2 to tree $3 when it exists.
+# Moves $1 (relative path) from tree $2 to tree $3 when it exists. When tree $3 already has
+# it (the CLI package's own copy), that copy wins: mv would otherwise nest a directory inside
+# the existing one.
 move_path() {
     local rel=$1 from=$2 to=$3
     [[ -e $from/$rel || -L $from/$rel ]] || return 0
+    if [[ -e $to/$rel || -L $to/$rel ]]; then
+        rm -rf "${from:?}/$rel"
+        return 0
+    fi
     mkdir -p "$(dirname "$to/$rel")"
     mv "$from/$rel" "$to/$rel"
 }
@@ -98,8 +130,15 @@ prepare_trees() {
     rootless=$x/rootless
     mkdir -p "$cli/DEBIAN" "$rootless/DEBIAN" "$rootless/usr/bin"
 
-    if ls "$dl"/docker-cli_*.deb >/dev/null 2>&1; then
+    # Debian 13 split the CLI out of docker.io into docker-cli: decided by what docker.io
+    # actually ships, so a docker.io without the CLI always brings in docker-cli (or fails).
+    if [[ -e $daemon/usr/bin/docker ]]; then
+        cli_source="docker.io $(dpkg-deb -f "$(deb_of docker.io)" Version)"
+    else
+        say "docker.io has no usr/bin/docker: taking the CLI from docker-cli"
+        download docker-cli
         extract docker-cli
+        cli_source="docker-cli $(dpkg-deb -f "$(deb_of docker-cli)" Version)"
         rm -rf "$cli" && mv "$x/docker-cli" "$cli"
         rm -f "$cli"/DEBIAN/*
         rename_doc_dir "$cli" docker-cli docker-ce-cli
@@ -121,6 +160,7 @@ prepare_trees() {
     cp -a "$x/rootlesskit/usr/bin/." "$rootless/usr/bin/"
     rename_doc_dir "$daemon" docker.io docker-ce
     rm -f "$daemon/DEBIAN/control"
+    [[ -x $cli/usr/bin/docker ]] || die "no usr/bin/docker for docker-ce-cli (from $cli_source)"
 
     containerd=$x/containerd
     cp -a "$x/runc/usr/." "$containerd/usr/"
@@ -176,6 +216,7 @@ build_engine_version() {
         echo "Homepage: https://www.docker.com"
         description "Docker: the open-source application container engine" "docker.io $docker_io_version"
     } | build_package "$tree" "$pool/docker-ce_${filever}_$arch.deb"
+    assert_ships "$pool/docker-ce_${filever}_$arch.deb" ./usr/sbin/dockerd ./usr/bin/docker-init
     rm -rf "$tree"
 
     tree=$x/docker-ce-cli-$ver
@@ -190,6 +231,7 @@ build_engine_version() {
         echo "Homepage: https://www.docker.com"
         description "Docker CLI: the open-source application container engine" "$cli_source"
     } | build_package "$tree" "$pool/docker-ce-cli_${filever}_$arch.deb"
+    assert_ships "$pool/docker-ce-cli_${filever}_$arch.deb" ./usr/bin/docker
     rm -rf "$tree"
 
     tree=$x/docker-ce-rootless-extras-$ver
@@ -226,6 +268,8 @@ build_containerd() {
         description "An open and reliable container runtime" \
             "containerd $deb_version and runc $runc_version"
     } | build_package "$containerd" "$repo/pool/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb"
+    assert_ships "$repo/pool/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb" \
+        ./usr/bin/containerd ./usr/sbin/runc
 }
 
 # A CLI plugin stand-in: a shell script that answers the docker CLI's plugin protocol.
@@ -316,12 +360,9 @@ main() {
     say "downloading Debian's packages"
     download_debian_packages
     prepare_trees
-    engine_depends=$(depends_without "$(deb_of docker.io)" 'containerd|runc|tini')
-    if ls "$dl"/docker-cli_*.deb >/dev/null 2>&1; then
-        cli_source="docker-cli $(dpkg-deb -f "$(deb_of docker-cli)" Version)"
-    else
-        cli_source="docker.io $(dpkg-deb -f "$(deb_of docker.io)" Version)"
-    fi
+    local docker_io_deb
+    docker_io_deb=$(deb_of docker.io)
+    engine_depends=$(depends_without "$docker_io_deb" 'containerd|runc|tini')
 
     say "building packages"
     local ver
