@@ -50,8 +50,9 @@ def hosts_table(report: dict[str, Any], colour: bool = False) -> str:
     rows, keys = [], []
     for name, host in report["hosts"].items():
         stats, facts = host["stats"], host["facts"]
-        first = host["failures"][0] if host["failures"] else None
-        failure = clip(f"{first['task']}: {first['message']}") if first else ""
+        # The last failure is the one that stopped the host; earlier ones were rescued.
+        last = host["failures"][-1] if host["failures"] else None
+        failure = clip(f"{last['task']}: {last['message']}") if last else ""
         rows.append([name, str(facts.get("kind", "-")), os_label(facts), str(stats["ok"]),
                      str(stats["changed"]), str(stats["failed"]), str(stats["unreachable"]),
                      failure])

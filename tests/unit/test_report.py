@@ -258,3 +258,14 @@ def test_check_diagnosis_and_fix_are_kept() -> None:
     state = state_of([_ok_event({"ansible_facts": {"gpu_verify_results": [check]}})])
     kept = state.host("h1").checks[0]
     assert (kept["diagnosis"], kept["fix"]) == ("toolkit missing", "install it and restart Docker")
+
+
+def test_hosts_table_names_the_failure_that_stopped_the_host() -> None:
+    """A rescued failure comes first; the table must show the one that ended the host."""
+    rescued = {"event": "runner_on_failed", "event_data": {
+        "host": "h1", "task": "Download the convenience script", "res": {"msg": "DNS error"}}}
+    final = {"event": "runner_on_failed", "event_data": {
+        "host": "h1", "task": "Explain why", "res": {"msg": "use a mirror"}}}
+    report = report_of([rescued, final])
+    row = next(line for line in table.hosts_table(report).splitlines() if line.startswith("h1"))
+    assert "Explain why: use a mirror" in row
