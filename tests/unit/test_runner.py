@@ -15,8 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
 
 from provisionlib.runner import PROJECT_DIR, RunSpec, cmdline, environment, runner_kwargs
