@@ -1,7 +1,7 @@
 """docker_engine role checks, shared by the docker_engine_* and docker_daemon_json scenarios.
 
-Which checks apply is decided by MOLECULE_SCENARIO_NAME. The script and repo scenarios run
-against LOCAL STAND-INS (molecule/shared/standins): a stand-in get.docker.com script and a
+Which checks apply is decided by MOLECULE_SCENARIO_NAME. The script, repo and migrate scenarios
+run against LOCAL STAND-INS (molecule/shared/standins): a stand-in get.docker.com script and a
 local signed apt repo laid out like download.docker.com with docker-ce-named stand-in
 packages, served on the test host's loopback. The real get.docker.com is never reached.
 """
@@ -19,12 +19,21 @@ SOURCES = "/etc/apt/sources.list.d"
 
 only = {
     name: pytest.mark.skipif(name != SCENARIO, reason=f"only in the {name} scenario")
-    for name in ("docker_engine_distro", "docker_engine_script", "docker_engine_repo",
-                 "docker_daemon_json")
+    for name in (
+        "docker_engine_distro",
+        "docker_engine_script",
+        "docker_engine_repo",
+        "docker_daemon_json",
+        "docker_engine_migrate",
+    )
 }
 docker_ce = pytest.mark.skipif(
-    SCENARIO not in ("docker_engine_script", "docker_engine_repo"),
+    SCENARIO not in ("docker_engine_script", "docker_engine_repo", "docker_engine_migrate"),
     reason="only where docker-ce stand-in packages are installed",
+)
+repo_method = pytest.mark.skipif(
+    SCENARIO not in ("docker_engine_repo", "docker_engine_migrate"),
+    reason="only where the repo method ran against the stand-in repository",
 )
 
 
@@ -84,7 +93,7 @@ def test_distro_daemon_options_merged_and_live(host) -> None:
 @only["docker_engine_distro"]
 def test_distro_proxy_drop_in_reaches_the_daemon(host) -> None:
     dropin = host.file("/etc/systemd/system/docker.service.d/http-proxy.conf")
-    assert 'HTTP_PROXY=http://127.0.0.1:3128' in dropin.content_string
+    assert "HTTP_PROXY=http://127.0.0.1:3128" in dropin.content_string
     info = json.loads(host.check_output("docker info --format '{{json .}}'"))
     assert info["HttpProxy"] == "http://127.0.0.1:3128"
     assert "127.0.0.1" in info["NoProxy"]
@@ -117,6 +126,14 @@ def test_standin_docker_io_is_not_installed(host) -> None:
 
 
 @docker_ce
+def test_standin_cli_package_ships_the_docker_binary(host) -> None:
+    """The stand-in docker-ce-cli itself carries /usr/bin/docker (it once held only man pages)."""
+    files = host.check_output("dpkg-query --listfiles docker-ce-cli").splitlines()
+    assert "/usr/bin/docker" in files
+    assert host.run("docker version --format '{{.Client.Version}}'").rc == 0
+
+
+@docker_ce
 def test_standin_compose_plugin_answers(host) -> None:
     cmd = host.run("docker compose version")
     assert cmd.rc == 0, cmd.stderr
@@ -135,7 +152,7 @@ def test_standin_script_repo_is_the_only_docker_source(host) -> None:
     assert not host.file(f"{SOURCES}/docker.sources").exists
 
 
-@only["docker_engine_repo"]
+@repo_method
 def test_standin_repo_deb822_source_is_signed_for_this_arch_and_codename(host) -> None:
     text = host.file(f"{SOURCES}/docker.sources").content_string
     fields = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
@@ -146,12 +163,39 @@ def test_standin_repo_deb822_source_is_signed_for_this_arch_and_codename(host) -
     assert not host.file(f"{SOURCES}/docker.list").exists
 
 
-@only["docker_engine_repo"]
+@repo_method
 def test_standin_repo_apt_update_is_clean(host) -> None:
     cmd = host.run("apt-get update")
     assert cmd.rc == 0, cmd.stderr
     assert "Conflicting values" not in cmd.stderr
     assert "W:" not in cmd.stderr and "E:" not in cmd.stderr, cmd.stderr
+
+
+def dpkg_status(host, package: str) -> str:
+    cmd = host.run("dpkg-query --show --showformat='${db:Status-Status}' %s", package)
+    return cmd.stdout.strip() if cmd.rc == 0 else ""
+
+
+@only["docker_engine_migrate"]
+def test_migrate_docker_io_removed_not_purged(host) -> None:
+    """apt remove keeps docker.io's conffiles; a purge would have dropped them."""
+    assert dpkg_status(host, "docker.io") == "config-files"
+    assert dpkg_status(host, "docker-ce") == "installed"
+
+
+@only["docker_engine_migrate"]
+def test_migrate_keeps_the_image_made_under_docker_io(host) -> None:
+    before = host.file("/root/migrate-image-id").content_string.strip()
+    assert before.startswith("sha256:")
+    now = host.check_output("docker image inspect --format '{{.Id}}' %s", TEST_IMAGE)
+    assert now == before
+
+
+@only["docker_engine_migrate"]
+def test_migrate_keeps_the_volume_made_under_docker_io(host) -> None:
+    cmd = host.run("docker run --rm --volume migrate-keep:/data %s cat /data/marker", TEST_IMAGE)
+    assert cmd.rc == 0, cmd.stderr
+    assert cmd.stdout.strip() == "kept"
 
 
 @only["docker_daemon_json"]
