@@ -143,6 +143,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.gpuhost_nvidia import jetpack_for_l4t, parse_smi_list, parse_tegra_release
 
 CHECKS = ("engine", "access", "limits", "gpu", "gpu_cdi", "jetson", "enroot")
 NO_GPU_REASON = "no NVIDIA GPU (PCI 10de, class 0300/0302)"
@@ -297,39 +298,6 @@ Runner = Callable[[list[str]], Cmd]
 # Pure parsers
 # --------------------------------------------------------------------------------------------
 
-SMI_GPU = re.compile(r"^GPU (?P<index>\d+): (?P<name>.+?)(?: \(UUID: (?P<uuid>[^)]*)\))?\s*$")
-SMI_MIG = re.compile(
-    r"^\s+MIG (?P<profile>\S+)\s+Device\s+(?P<index>\d+): \(UUID: (?P<uuid>[^)]*)\)\s*$"
-)
-
-
-def parse_smi_list(text: str) -> list[dict[str, Any]]:
-    """Parse `nvidia-smi -L`: GPUs (index, name, uuid or None) with their MIG devices."""
-    gpus: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        gpu = SMI_GPU.match(line)
-        if gpu:
-            gpus.append(
-                {
-                    "index": int(gpu.group("index")),
-                    "name": gpu.group("name"),
-                    "uuid": gpu.group("uuid"),
-                    "mig": [],
-                }
-            )
-            continue
-        mig = SMI_MIG.match(line)
-        if mig and gpus:
-            gpus[-1]["mig"].append(
-                {
-                    "index": int(mig.group("index")),
-                    "profile": mig.group("profile"),
-                    "uuid": mig.group("uuid"),
-                }
-            )
-    return gpus
-
-
 def parse_size(value: str) -> int:
     """Docker's --memory syntax (b, k, m, g; 1024-based) to bytes."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*", value.lower())
@@ -398,24 +366,14 @@ def _pci_gpu(fields: list[str]) -> dict[str, str] | None:
     return {"pci_address": address, "vendor_id": vendor, "device_id": device, "class_id": class_id}
 
 
-TEGRA_RELEASE = re.compile(r"#\s*R(?P<release>\d+)\s*\(release\),\s*REVISION:\s*(?P<rev>[\d.]+)")
-JETPACK_MAJOR_BY_L4T = {"32": 4, "34": 5, "35": 5, "36": 6, "38": 7, "39": 7}
-
-
-def parse_tegra_release(line: str | None) -> dict[str, str | None]:
-    """`# R36 (release), REVISION: 4.3, ...` -> l4t release and revision."""
-    match = TEGRA_RELEASE.search(line or "")
-    if not match:
-        return {"l4t_release": None, "l4t_revision": None}
-    return {"l4t_release": match.group("release"), "l4t_revision": match.group("rev")}
-
-
 def jetpack_major(jetson: dict[str, Any]) -> int | None:
-    """JetPack major version from the fact's jetpack ("6.1", "6.x") or its L4T release."""
-    jetpack = str(jetson.get("jetpack") or "")
-    if re.match(r"^\d+", jetpack):
-        return int(re.match(r"^\d+", jetpack).group(0))  # type: ignore[union-attr]
-    return JETPACK_MAJOR_BY_L4T.get(str(jetson.get("l4t_release") or ""))
+    """JetPack major version from the fact's jetpack ("6.1", "6.x"), else its L4T release."""
+    family = jetpack_for_l4t(str(jetson.get("l4t_release") or ""), None)["jetpack"]
+    for jetpack in (jetson.get("jetpack"), family):
+        match = re.match(r"^\d+", str(jetpack or ""))
+        if match:
+            return int(match.group(0))
+    return None
 
 
 def parse_passwd_home(line: str) -> str | None:

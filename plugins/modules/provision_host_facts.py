@@ -214,6 +214,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.gpuhost_nvidia import jetpack_for_l4t, parse_smi_list, parse_tegra_release
 
 SCHEMA_VERSION = 1
 NVIDIA_VENDOR = "10de"
@@ -246,40 +247,6 @@ GPU_NAMES: dict[str, str] = {
     "26b5": "L40",
     "26b9": "L40S",
     "27b8": "L4",
-}
-
-# Exact L4T -> JetPack pairs from NVIDIA's release pages (JetPack 4 to 7).
-JETPACK_BY_L4T: dict[str, str] = {
-    "32.5": "4.5",
-    "32.5.1": "4.5.1",
-    "32.6.1": "4.6",
-    "32.7.1": "4.6.1",
-    "32.7.2": "4.6.2",
-    "32.7.3": "4.6.3",
-    "32.7.4": "4.6.4",
-    "32.7.5": "4.6.5",
-    "32.7.6": "4.6.6",
-    "35.1": "5.0.2",
-    "35.2.1": "5.1",
-    "35.3.1": "5.1.1",
-    "35.4.1": "5.1.2",
-    "35.5": "5.1.3",
-    "35.6": "5.1.4",
-    "35.6.1": "5.1.5",
-    "36.3": "6.0",
-    "36.4": "6.1",
-    "36.4.3": "6.2",
-    "36.4.4": "6.2.1",
-}
-
-# L4T major -> (JetPack family, Ubuntu base).
-JETPACK_FAMILY: dict[str, tuple[str, str | None]] = {
-    "32": ("4.x", "18.04"),
-    "34": ("5.x", "20.04"),
-    "35": ("5.x", "20.04"),
-    "36": ("6.x", "22.04"),
-    "38": ("7.x", "24.04"),
-    "39": ("7.2", None),
 }
 
 DPKG_ARCH = {
@@ -523,37 +490,12 @@ def parse_nvidia_version(text: str) -> dict[str, str | None]:
     return {"version": None, "module_type": None}
 
 
-SMI_GPU = re.compile(r"^GPU (?P<index>\d+): (?P<name>.+?) \(UUID: (?P<uuid>[^)]*)\)\s*$")
-SMI_MIG = re.compile(
-    r"^\s+MIG (?P<profile>\S+)\s+Device\s+(?P<index>\d+): \(UUID: (?P<uuid>[^)]*)\)\s*$"
-)
-
-
 def parse_nvidia_smi_list(text: str) -> list[dict[str, Any]]:
-    """Parse `nvidia-smi -L`: GPUs with index, name, UUID and their MIG devices."""
-    gpus: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        gpu = SMI_GPU.match(line)
-        if gpu:
-            gpus.append(
-                {
-                    "index": int(gpu.group("index")),
-                    "name": gpu.group("name"),
-                    "uuid": gpu.group("uuid"),
-                    "mig": [],
-                }
-            )
-            continue
-        mig = SMI_MIG.match(line)
-        if mig and gpus:
-            gpus[-1]["mig"].append(
-                {
-                    "index": int(mig.group("index")),
-                    "name": "MIG " + mig.group("profile"),
-                    "uuid": mig.group("uuid"),
-                }
-            )
-    return gpus
+    """`nvidia-smi -L` in the fact's shape: GPUs with their MIG devices as {index, name, uuid}."""
+    return [
+        dict(gpu, mig=[{key: mig[key] for key in ("index", "name", "uuid")} for mig in gpu["mig"]])
+        for gpu in parse_smi_list(text)
+    ]
 
 
 def classify_nvidia_smi_error(output: str) -> dict[str, str]:
@@ -569,49 +511,12 @@ def classify_nvidia_smi_error(output: str) -> dict[str, str]:
     return {"error": "failed", "reason": "nvidia-smi failed: " + first}
 
 
-TEGRA_RELEASE = re.compile(r"#\s*R(?P<release>\d+)\s*\(release\),\s*REVISION:\s*(?P<rev>[\d.]+)")
-
-
-def parse_tegra_release(text: str) -> dict[str, str | None]:
-    """Parse /etc/nv_tegra_release: `# R36 (release), REVISION: 4.3, ..., BOARD: generic, ...`."""
-    match = TEGRA_RELEASE.search(text)
-    if not match:
-        return {"l4t_release": None, "l4t_revision": None, "board": None}
-    board = re.search(r"BOARD:\s*([^,\s]+)", text)
-    return {
-        "l4t_release": match.group("release"),
-        "l4t_revision": match.group("rev").rstrip("."),
-        "board": board.group(1) if board else None,
-    }
-
-
 def parse_l4t_core_version(version: str) -> dict[str, str | None]:
     """nvidia-l4t-core's version "36.4.3-20250107174145" -> release 36, revision 4.3."""
     match = re.match(r"^(\d+)\.(\d+(?:\.\d+)*)", version.strip())
     if not match:
         return {"l4t_release": None, "l4t_revision": None}
     return {"l4t_release": match.group(1), "l4t_revision": match.group(2)}
-
-
-def normalise_version(version: str) -> str:
-    """Drop trailing ".0" parts so 36.4.0 and 36.4 compare equal."""
-    parts = version.split(".")
-    while len(parts) > 2 and parts[-1] == "0":
-        parts.pop()
-    if len(parts) == 2 and parts[1] == "0":
-        parts.pop()
-    return ".".join(parts)
-
-
-def jetpack_for_l4t(release: str | None, revision: str | None) -> dict[str, str | None]:
-    """JetPack version (exact where NVIDIA published one, else the family) and Ubuntu base."""
-    if not release:
-        return {"jetpack": None, "ubuntu": None}
-    family, ubuntu = JETPACK_FAMILY.get(release, (None, None))
-    exact = None
-    if revision:
-        exact = JETPACK_BY_L4T.get(normalise_version(f"{release}.{revision}"))
-    return {"jetpack": exact or family, "ubuntu": ubuntu}
 
 
 def parse_proc_filesystems(text: str) -> set[str]:

@@ -23,32 +23,24 @@ test hosts have no GPU: the gpu check must skip with its exact reason there.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+# The shared loader (tests/module_loader.py) also makes plugins/module_utils importable, which
+# gpu_verify needs; molecule's verifier may start pytest from another rootdir, so no conftest
+# can be relied on to put tests/ on sys.path.
+TESTS_DIR = Path(__file__).resolve().parents[1]
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
 
+from module_loader import load_module  # noqa: E402 (needs TESTS_DIR on sys.path first)
 
-def load_gpu_verify() -> ModuleType:
-    name = "gpu_verify"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins/modules/gpu_verify.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gv = load_gpu_verify()
+gv = load_module("gpu_verify")
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from module_loader import load_module, script_argv
 
-ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "docker_daemon_json.py"
-SPEC = importlib.util.spec_from_file_location("docker_daemon_json", MODULE_PATH)
-assert SPEC and SPEC.loader
-ddj = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(ddj)
+ddj = load_module("docker_daemon_json")
 
 # What `nvidia-ctk runtime configure --runtime=docker` leaves: 4-space sorted JSON, no newline.
 NVIDIA_CTK_FILE = """{
@@ -227,7 +221,7 @@ def test_old_dockerd_without_validate_is_skipped(tmp_path: Path) -> None:
 def run_module(args: dict[str, Any]) -> dict[str, Any]:
     """Run the module file the way Ansible does, with its arguments as JSON."""
     payload = json.dumps({"ANSIBLE_MODULE_ARGS": args})
-    proc = subprocess.run([sys.executable, str(MODULE_PATH)], input=payload, text=True,
+    proc = subprocess.run(script_argv("docker_daemon_json"), input=payload, text=True,
                           capture_output=True, check=False,
                           env={**os.environ, "PATH": "/nonexistent"})
     return json.loads(proc.stdout)

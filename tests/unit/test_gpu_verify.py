@@ -8,33 +8,18 @@ outputs through a stand-in runner that answers commands from a table.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from module_loader import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "gpu_verify"
 
 
-def load_module() -> ModuleType:
-    """Import plugins/modules/gpu_verify.py as a plain module."""
-    name = "gpu_verify"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins/modules/gpu_verify.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gv = load_module()
+gv = load_module("gpu_verify")
 Cmd = gv.Cmd
 
 
@@ -160,7 +145,7 @@ def test_parse_detect_keeps_only_nvidia_display_and_3d_functions() -> None:
 def test_parse_tegra_release_and_jetpack_major() -> None:
     line = fixture("nv_tegra_release_r35.txt").strip()
     tegra = gv.parse_tegra_release(line)
-    assert tegra == {"l4t_release": "35", "l4t_revision": "4.1"}
+    assert tegra == {"l4t_release": "35", "l4t_revision": "4.1", "board": "t186ref"}
     assert gv.jetpack_major(tegra) == 5
     assert gv.jetpack_major({"jetpack": "6.1", "l4t_release": "36"}) == 6
     assert gv.jetpack_major({"jetpack": "6.x"}) == 6

@@ -8,35 +8,20 @@ tree through its `root` option exactly as it reads / on a real host.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from module_loader import load_module, script_argv
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "provision_host_facts.py"
 FIXTURES = ROOT / "tests" / "fixtures" / "host_facts"
 
 
-def load_module() -> ModuleType:
-    name = "provision_host_facts"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, MODULE_PATH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-phf = load_module()
+phf = load_module("provision_host_facts")
 
 
 def fixture_body(relative: str) -> str:
@@ -338,7 +323,7 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     done = subprocess.run(
-        [sys.executable, str(MODULE_PATH), str(args)],
+        script_argv("provision_host_facts", str(args)),
         capture_output=True,
         text=True,
         check=False,

@@ -7,34 +7,17 @@ machine); the line is stripped before parsing. EXPECTED holds what each output m
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from module_loader import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "host_facts"
 
 
-def load_module() -> ModuleType:
-    """Import plugins/modules/provision_host_facts.py without an Ansible collection path."""
-    name = "provision_host_facts"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "plugins" / "modules" / "provision_host_facts.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-phf = load_module()
+phf = load_module("provision_host_facts")
 
 
 def read_fixture(path: Path) -> tuple[str, str]:

@@ -1,0 +1,20 @@
+"""Unit-test set-up: the custom modules import as plain Python.
+
+The modules import ansible.module_utils.gpuhost_nvidia, which Ansible ships from
+plugins/module_utils inside their payload. Here tests/module_loader.py does that job: this file
+puts tests/ on sys.path (so test files can `from module_loader import load_module`) and adds
+plugins/module_utils to ansible.module_utils.__path__ before any test file is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+import module_loader  # noqa: E402 (needs TESTS_DIR on sys.path first)
+
+module_loader.add_module_utils_path()
