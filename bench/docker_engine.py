@@ -74,6 +74,7 @@ class Figures:
     noop_recaps: list[Recap] = field(default_factory=list)
     role_new_packages: list[int] = field(default_factory=list)
     apt_new_packages: list[int] = field(default_factory=list)
+    apt_command: str = ""
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Settings:
     noop_runs: int
     force_apt_update: bool
     baseline_recommends: bool
+    profile: bool
     log_dir: Path
 
 
@@ -184,10 +186,28 @@ def timed(cmd: list[str], env: dict[str, str] | None, log: Path) -> tuple[float,
     return elapsed, done.stdout
 
 
-def ansible_env() -> dict[str, str]:
+def ansible_env(profile: bool) -> dict[str, str]:
     bin_dir = str(ROOT / ".venv" / "bin")
-    return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    if profile:
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
+    return env
+
+
+def slowest_tasks(log: Path, count: int = 6) -> list[tuple[str, float]]:
+    """profile_tasks' closing lines: `role : Task name ----- 1.23s`."""
+    found = re.findall(r"^(\S.*?) -{3,} (\d+\.\d+)s$", log.read_text(), re.MULTILINE)
+    return sorted(((name, float(secs)) for name, secs in found), key=lambda t: -t[1])[:count]
+
+
+def report_profile(log_dir: Path) -> None:
+    for label, log in (("converge", "0-role-converge.log"), ("no-op re-run", "0-noop-0.log")):
+        if not (log_dir / log).exists():
+            continue
+        print(f"slowest tasks, {label} (rep 1, profile_tasks):")
+        for name, secs in slowest_tasks(log_dir / log):
+            print(f"  {secs:6.2f} s  {name}")
 
 
 def playbook_cmd(name: str, playbook: str, extra: dict[str, object]) -> list[str]:
@@ -206,7 +226,7 @@ def parse_recap(output: str, host: str) -> Recap:
 def bench_role(name: str, settings: Settings, figures: Figures, rep: int) -> None:
     with test_host(name, settings):
         before = installed_count(name)
-        env = ansible_env()
+        env = ansible_env(settings.profile)
         converge_extra: dict[str, object] = (
             {"docker_engine_apt_cache_valid_time": 0} if settings.force_apt_update else {})
         elapsed, _ = timed(playbook_cmd(name, CONVERGE_PLAYBOOK, converge_extra), env,
@@ -230,8 +250,8 @@ def bench_apt(name: str, settings: Settings, figures: Figures, rep: int) -> None
         before = installed_count(name)
         packages = "docker.io docker-cli" if os_major(name) >= 13 else "docker.io"
         no_rec = "" if settings.baseline_recommends else " --no-install-recommends"
-        script = (f"export DEBIAN_FRONTEND=noninteractive; apt-get update && "
-                  f"apt-get install -y{no_rec} {packages}")
+        figures.apt_command = f"apt-get update && apt-get install -y{no_rec} {packages}"
+        script = f"export DEBIAN_FRONTEND=noninteractive; {figures.apt_command}"
         elapsed, _ = timed(["docker", "exec", name, "sh", "-c", script], None,
                            settings.log_dir / f"{rep}-apt.log")
         figures.apt_s.append(elapsed)
@@ -249,14 +269,13 @@ def stats(values: list[float]) -> str:
 
 def report(figures: Figures, settings: Settings, lists_age_s: float) -> None:
     mode = "privileged" if settings.privileged else "caps"
-    apt_cmd = "apt-get install -y" + ("" if settings.baseline_recommends
-                                      else " --no-install-recommends") + " docker.io"
     print(f"\nimage {settings.image}, mode {mode}; apt lists in the image are "
           f"{lists_age_s / 60:.0f} min old; role apt refresh: "
           f"{'forced (cache_valid_time 0)' if settings.force_apt_update else 'role default'}")
+    print(f"bare install: {figures.apt_command or '-'}")
     print(f"{'figure':<46} {'runs':>4} {'median s':>9} {'min s':>7} {'max s':>7}  target")
     print(f"{'docker_engine converge (distro)':<46} {stats(figures.role_s)}")
-    print(f"{'apt-get update && ' + apt_cmd:<46} {stats(figures.apt_s)}")
+    print(f"{'bare apt-get update + install (docker exec)':<46} {stats(figures.apt_s)}")
     if figures.role_s and figures.apt_s:
         ratio = statistics.median(figures.role_s) / statistics.median(figures.apt_s)
         print(f"{'ratio converge / bare install (medians)':<46} {ratio:>24.2f}x  "
@@ -273,6 +292,8 @@ def report(figures: Figures, settings: Settings, lists_age_s: float) -> None:
           f"{figures.apt_new_packages}")
     print(f"per run, s: converge {fmt(figures.role_s)}; bare {fmt(figures.apt_s)}; "
           f"no-op {fmt(figures.noop_s)}")
+    if settings.profile:
+        report_profile(settings.log_dir)
     print(f"logs: {settings.log_dir}")
 
 
@@ -299,6 +320,9 @@ def parse_args() -> argparse.Namespace:
                              "instead of forcing an apt update like the bare install does")
     parser.add_argument("--baseline-no-recommends", action="store_true",
                         help="bare install with --no-install-recommends, like the role")
+    parser.add_argument("--profile", action="store_true",
+                        help="enable ansible.posix.profile_tasks and list the slowest tasks "
+                             "(adds a little to the Ansible timings)")
     return parser.parse_args()
 
 
@@ -314,7 +338,8 @@ def main() -> None:
         privileged=env.get("TESTHOST_PRIVILEGED", "true").lower() == "true",
         access_user=args.access_user, noop_runs=args.noop_runs,
         force_apt_update=not args.role_apt_cache,
-        baseline_recommends=not args.baseline_no_recommends, log_dir=log_dir,
+        baseline_recommends=not args.baseline_no_recommends, profile=args.profile,
+        log_dir=log_dir,
     )
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGHUP, _on_sigterm)
