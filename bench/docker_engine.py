@@ -341,6 +341,8 @@ def main() -> None:
         baseline_recommends=not args.baseline_no_recommends, profile=args.profile,
         log_dir=log_dir,
     )
+    # Also when started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGHUP, _on_sigterm)
     lists_age = apt_lists_age_s(settings.image)
@@ -353,6 +355,8 @@ def main() -> None:
             for side, bench in sides if rep % 2 == 0 else reversed(sides):
                 print(f"rep {rep + 1}/{args.n}: {side} ...", file=sys.stderr, flush=True)
                 bench(f"{prefix}-{side}-{rep}", settings, figures, rep)
+    except KeyboardInterrupt:
+        sys.exit("interrupted; test hosts and their volumes removed")
     except BenchError as err:
         print(f"error: {err}", file=sys.stderr)
         report(figures, settings, lists_age)
