@@ -259,7 +259,8 @@ def _finish(opts: Options, report: dict[str, Any], out_dir: Path, code: ExitCode
     html = None
     if opts.command == "verify":
         try:
-            html = write_html(report, out_dir / "report.html")
+            # Beside the JSON: report.json -> report.html, --report x/v.json -> x/v.html.
+            html = write_html(report, report_path.with_suffix(".html"))
         except Exception as exc:  # the HTML view is optional; the JSON stays authoritative
             print(f"{PROG}: report.html not written: {exc}", file=sys.stderr)
     if opts.json_only:
