@@ -64,10 +64,12 @@ all_scenarios() {
 }
 
 tier_molecule() {
-    tier_hosts
+    # Called as `tier_molecule || rc=1`, where set -e is off: stop explicitly.
+    tier_hosts || return 1
+    local settings
+    settings=$(tests/hosts/testhosts.sh env) || return 1
     set -a
-    # shellcheck disable=SC1091
-    . .cache/testhosts/env
+    eval "$settings"
     set +a
     local scenarios=("$@") s failed=()
     molecule_passed=0
@@ -97,6 +99,7 @@ case ${1:-all} in
     all)
         started=$SECONDS
         rc=0
+        # Lint fails fast: nothing else is worth running on code that does not pass it.
         tier_lint
         tier_unit || rc=1
         tier_molecule || rc=1

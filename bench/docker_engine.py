@@ -3,9 +3,9 @@
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/docker_engine.py [-n 1] \
         [--image debian12|debian13|REPO:TAG] [--noop-runs 3] [--access-user benchuser]
 
-Each repetition starts two fresh test hosts from the same image, one after the other, exactly
-as molecule/shared/create.yml does (same docker run flags; privileged or caps from
-.cache/testhosts/env), and waits for `systemctl is-system-running --wait`:
+Each repetition starts two fresh test hosts from the same image, one after the other, through
+`tests/hosts/testhosts.sh start` as molecule does (privileged or caps from
+.cache/testhosts/env; it waits for systemd to boot):
 - role host: ansible-playbook bench/docker_engine_playbook.yml over community.docker.docker
   (timed), then bench/docker_engine_access_playbook.yml (docker_engine + docker_access) once to
   converge access, then again --noop-runs times: the no-op re-runs (timed, PLAY RECAP parsed);
@@ -36,6 +36,7 @@ from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".cache" / "testhosts" / "env"
+HARNESS = ROOT / "tests" / "hosts" / "testhosts.sh"
 CONVERGE_PLAYBOOK = "bench/docker_engine_playbook.yml"
 ACCESS_PLAYBOOK = "bench/docker_engine_access_playbook.yml"
 RECAP = re.compile(
@@ -111,50 +112,19 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def docker_run_argv(name: str, image: str, network: str, privileged: bool) -> list[str]:
-    """The same flags as molecule/shared/create.yml."""
-    powers = ["--privileged"] if privileged else ["--cap-add=ALL", "--cap-drop=SYS_RESOURCE"]
-    return [
-        "docker", "run", "--detach", f"--name={name}", f"--hostname={name}",
-        "--label=org.gpuhost.testhost=1", "--label=org.gpuhost.bench=docker_engine",
-        f"--network={network}", "--stop-signal=SIGRTMIN+3", "--env=container=docker",
-        "--security-opt=seccomp=unconfined", "--security-opt=apparmor=unconfined",
-        "--security-opt=systempaths=unconfined", "--device-cgroup-rule=a *:* rwm",
-        "--cgroupns=host", "--volume=/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        f"--volume={name}-docker:/var/lib/docker", "--tmpfs=/run", "--tmpfs=/run/lock",
-        "--tmpfs=/tmp", *powers, image, "/lib/systemd/systemd",
-    ]
-
-
-def remove_host(name: str) -> None:
-    run(["docker", "rm", "--force", "--volumes", name], check=False, timeout=120)
-    run(["docker", "volume", "rm", "--force", f"{name}-docker"], check=False, timeout=60)
-
-
-def wait_for_boot(name: str, limit_s: float = 180) -> None:
-    # Right after `docker run` systemd's bus socket may not exist yet ("Failed to connect to
-    # bus"): ask again until systemctl can answer.
-    deadline = time.monotonic() + limit_s
-    while True:
-        boot = run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
-                   check=False, timeout=limit_s)
-        state = boot.stdout.strip()
-        if state in ("running", "degraded"):
-            return
-        if time.monotonic() > deadline or state:
-            raise BenchError(f"{name} did not boot: {state} {boot.stderr.strip()}")
-        time.sleep(0.5)
+def harness(*args: str) -> None:
+    """Start or stop a test host exactly as molecule does (tests/hosts/testhosts.sh)."""
+    run([str(HARNESS), *args], timeout=300)
 
 
 @contextmanager
 def test_host(name: str, settings: Settings) -> Iterator[str]:
     """A booted test host that is removed, with its volumes, whatever happens."""
     try:
-        run(docker_run_argv(name, settings.image, settings.network, settings.privileged))
-        wait_for_boot(name)
+        harness("start", name, settings.image)
         yield name
     finally:
-        remove_host(name)
+        harness("stop", name)
 
 
 def exec_sh(name: str, script: str, *, timeout: float = COMMAND_TIMEOUT_S) -> str:

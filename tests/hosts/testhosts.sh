@@ -3,6 +3,8 @@
 #
 #   tests/hosts/testhosts.sh up       engine + images + network (idempotent)
 #   tests/hosts/testhosts.sh env      print the settings molecule reads (after `up`)
+#   tests/hosts/testhosts.sh start NAME IMAGE   start one test host and wait for systemd
+#   tests/hosts/testhosts.sh stop NAME          remove a test host and its Docker volume
 #   tests/hosts/testhosts.sh clean    remove test-host containers, network and images
 #
 # - Installs Debian's docker.io and debootstrap when missing (needs root and apt).
@@ -30,6 +32,10 @@ die() { say "error: $*"; exit 1; }
 need_packages() {
     local missing=()
     command -v dockerd >/dev/null || missing+=(docker.io)
+    # Debian 13 split the CLI out of docker.io (only a Recommends there).
+    if ! command -v docker >/dev/null && apt-cache show docker-cli >/dev/null 2>&1; then
+        missing+=(docker-cli)
+    fi
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     [[ -x /bin/busybox ]] || missing+=(busybox-static)
     ((${#missing[@]} == 0)) && return 0
@@ -143,6 +149,48 @@ cmd_up() {
     detect_mode
 }
 
+# The one place that knows how a test host is started: molecule's create playbook and the
+# benchmarks both call it.
+cmd_start() {
+    local name=$1 image=$2 privileged powers
+    privileged=${TESTHOST_PRIVILEGED:-$(sed -n 's/^TESTHOST_PRIVILEGED=//p' "$state_dir/env" 2>/dev/null)}
+    # Sandboxes that refuse --privileged (runc: "unable to apply caps") accept every
+    # capability except SYS_RESOURCE.
+    if [[ ${privileged:-true} == true ]]; then
+        powers=(--privileged)
+    else
+        powers=(--cap-add=ALL --cap-drop=SYS_RESOURCE)
+    fi
+    # systemd stops cleanly on SIGRTMIN+3; systempaths=unconfined keeps /proc/sys writable for
+    # the inner engine (only the CLI maps it, not the API); the inner /var/lib/docker needs a
+    # real volume (overlay on overlay fails).
+    docker run --detach --name="$name" --hostname="$name" --label=org.gpuhost.testhost=1 \
+        --network="$network" --stop-signal=SIGRTMIN+3 --env=container=docker \
+        --security-opt=seccomp=unconfined --security-opt=apparmor=unconfined \
+        --security-opt=systempaths=unconfined --device-cgroup-rule='a *:* rwm' --cgroupns=host \
+        --volume=/sys/fs/cgroup:/sys/fs/cgroup:rw --volume="$name-docker:/var/lib/docker" \
+        --tmpfs=/run --tmpfs=/run/lock --tmpfs=/tmp "${powers[@]}" \
+        "$image" /lib/systemd/systemd >/dev/null
+    local state="" _
+    for _ in $(seq 1 180); do
+        # Right after `docker run` systemd's bus may not answer yet: ask again.
+        [[ $(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null) == true ]] \
+            || die "test host $name stopped while booting: $(docker logs --tail 5 "$name" 2>&1)"
+        state=$(docker exec "$name" systemctl is-system-running --wait 2>/dev/null) || true
+        case $state in
+            running | degraded) return 0 ;;
+            "") sleep 1 ;;
+            *) break ;;
+        esac
+    done
+    die "test host $name did not boot (systemd: ${state:-no answer})"
+}
+
+cmd_stop() {
+    docker rm --force --volumes "$1" >/dev/null 2>&1 || true
+    docker volume rm --force "$1-docker" >/dev/null 2>&1 || true
+}
+
 cmd_clean() {
     engine_answers || return 0
     docker ps -aq --filter label=org.gpuhost.testhost=1 | xargs -r docker rm -f >/dev/null
@@ -154,6 +202,8 @@ cmd_clean() {
 case ${1:-up} in
     up) cmd_up ;;
     env) cat "$state_dir/env" 2>/dev/null || die "run '$0 up' first" ;;
+    start) (($# == 3)) || die "usage: $0 start NAME IMAGE"; cmd_start "$2" "$3" ;;
+    stop) (($# == 2)) || die "usage: $0 stop NAME"; cmd_stop "$2" ;;
     clean) cmd_clean ;;
-    *) die "unknown command '$1' (up | env | clean)" ;;
+    *) die "unknown command '$1' (up | env | start | stop | clean)" ;;
 esac
