@@ -21,7 +21,7 @@ from provisionlib.exitcodes import EPILOG, STATUS, ExitCode, InputError, decide
 from provisionlib.extravars import parse_extra_vars
 from provisionlib.inventory import check_limit, resolve_source
 from provisionlib.progress import make_progress
-from provisionlib.report import build_report, write_html, write_json
+from provisionlib.report import build_report, html_path_for, write_html, write_json
 from provisionlib.runner import PROJECT_DIR, RunOutcome, RunSpec, run_playbook
 
 PROG = "provision.py"
@@ -259,8 +259,7 @@ def _finish(opts: Options, report: dict[str, Any], out_dir: Path, code: ExitCode
     html = None
     if opts.command == "verify":
         try:
-            # Beside the JSON: report.json -> report.html, --report x/v.json -> x/v.html.
-            html = write_html(report, report_path.with_suffix(".html"))
+            html = write_html(report, html_path_for(report_path))
         except Exception as exc:  # the HTML view is optional; the JSON stays authoritative
             print(f"{PROG}: report.html not written: {exc}", file=sys.stderr)
     if opts.json_only:

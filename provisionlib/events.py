@@ -47,7 +47,6 @@ class RunState:
     """Live view of a run, built event by event."""
 
     hosts: dict[str, HostState] = field(default_factory=dict)
-    play: str = ""
     task: str = ""
     last_host: str = ""
     final_stats: bool = False
@@ -65,10 +64,6 @@ class RunState:
         handler = _HANDLERS.get(kind)
         if handler:
             handler(self, data)
-
-
-def _play_start(state: RunState, data: dict[str, Any]) -> None:
-    state.play = str(data.get("name") or data.get("play") or "")
 
 
 def _task_start(state: RunState, data: dict[str, Any]) -> None:
@@ -232,7 +227,6 @@ def _as_text(value: object) -> str:
 
 
 _HANDLERS = {
-    "playbook_on_play_start": _play_start,
     "playbook_on_task_start": _task_start,
     "runner_on_start": _runner_start,
     "runner_on_ok": _on_ok,

@@ -40,17 +40,13 @@ run has counts from the events seen so far. Like the recap, `ok` includes change
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from provisionlib.events import RunState
 
 SCHEMA = 1
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def build_report(
@@ -89,11 +85,16 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     tmp.replace(path)
 
 
-def write_html(report: dict[str, Any], path: Path) -> Path | None:
-    """Write report.html through provisionlib.report_html when that module exists."""
-    try:
-        from provisionlib import report_html  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def html_path_for(report_path: Path) -> Path:
+    """Where verify's HTML goes: beside the JSON, never over it (report.json -> report.html)."""
+    if report_path.suffix == ".html":
+        return report_path.with_suffix(".report.html")
+    return report_path.with_suffix(".html")
+
+
+def write_html(report: dict[str, Any], path: Path) -> Path:
+    """Write the self-contained HTML view of a report."""
+    from provisionlib import report_html
+
     path.write_text(report_html.render_html(report), encoding="utf-8")
     return path

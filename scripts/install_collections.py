@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
         cmd = ["ansible-galaxy", "collection", "install", "-r", str(req), "-p", str(dest)]
         return subprocess.run(cmd, check=False).returncode
     wanted = read_requirements(req)
-    missing = [(n, v) for n, v in wanted if installed_version(dest, n) != v or v == "*"]
+    missing = [(n, v) for n, v in wanted if installed_version(dest, n) != v]
     if not missing:
         return 0
     wheel = fetch_bundle()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
 
 from provisionlib import table
 from provisionlib.events import RunState, diff_text, message_of
-from provisionlib.report import SCHEMA, build_report, write_html, write_json
+from provisionlib.report import SCHEMA, build_report, html_path_for, write_html, write_json
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runner"
 START = datetime(2026, 11, 29, 4, 30, tzinfo=timezone.utc)
@@ -121,27 +121,20 @@ def test_write_json_round_trip(tmp_path: Path) -> None:
     assert not list(path.parent.glob("*.tmp"))
 
 
-def test_html_is_skipped_without_renderer(tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import provisionlib
-
-    monkeypatch.setitem(sys.modules, "provisionlib.report_html", None)  # import fails
-    # An earlier import leaves the submodule as a package attribute; hide that too.
-    monkeypatch.delattr(provisionlib, "report_html", raising=False)
-    assert write_html({"hosts": {}}, tmp_path / "r.html") is None
-    assert not (tmp_path / "r.html").exists()
+def test_write_html_renders_the_report(tmp_path: Path) -> None:
+    path = write_html(report_of(events("apply")), tmp_path / "r.html")
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "local1" in page and "ghost" in page
 
 
-def test_html_uses_renderer_when_present(tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = type(sys)("provisionlib.report_html")
-    fake.render_html = lambda report: f"<p>{len(report['hosts'])} hosts</p>"
-    monkeypatch.setitem(sys.modules, "provisionlib.report_html", fake)
-    import provisionlib
-
-    monkeypatch.setattr(provisionlib, "report_html", fake, raising=False)
-    path = write_html({"hosts": {"a": {}}}, tmp_path / "r.html")
-    assert path and path.read_text() == "<p>1 hosts</p>"
+@pytest.mark.parametrize(("given", "html"), [
+    ("out/report.json", "out/report.html"),
+    ("v.json", "v.html"),
+    # A --report path ending in .html must not be overwritten by the HTML view.
+    ("out.html", "out.report.html"),
+])
+def test_html_goes_beside_the_json_never_over_it(given: str, html: str) -> None:
+    assert html_path_for(Path(given)) == Path(html)
 
 
 def test_hosts_table_text() -> None:
