@@ -148,7 +148,7 @@ def test_rootless_daemon_runs_a_container(host) -> None:
     active = as_carol("systemctl --user is-active docker.service")
     if active.rc != 0:
         journal = host.run("journalctl -n 30 --no-pager _UID=%s", str(uid)).stdout
-        pytest.skip(f"rootless daemon not running on this host; its log:\n{journal}")
+        pytest.fail(f"rootless daemon not running on this host; its log:\n{journal}")
     info = as_carol("docker info --format '{{json .SecurityOptions}}'")
     assert info.rc == 0, info.stderr
     assert "name=rootless" in info.stdout

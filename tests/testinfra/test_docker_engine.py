@@ -4,6 +4,10 @@ Which checks apply is decided by MOLECULE_SCENARIO_NAME. The script, repo and mi
 run against LOCAL STAND-INS (molecule/shared/standins): a stand-in get.docker.com script and a
 local signed apt repo laid out like download.docker.com with docker-ce-named stand-in
 packages, served on the test host's loopback. The real get.docker.com is never reached.
+Containers run the busybox root imported as testhost/busybox:latest (a stand-in for a registry
+image), and the nvidia runtime entry in daemon.json is PLANTED by
+molecule/docker_daemon_json/prepare.yml in nvidia-ctk's formatting: no NVIDIA toolkit exists
+on the test hosts, so "live" checks prove dockerd parsed the file, not that the runtime runs.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ only = {
         "docker_engine_migrate",
     )
 }
+
+
+@pytest.mark.skipif(not os.environ.get("MOLECULE_SCENARIO_DIRECTORY"), reason="outside molecule")
+def test_scenario_is_known() -> None:
+    """Every other test here is chosen by scenario name: an unknown one would skip them all."""
+    assert SCENARIO in only, f"scenario {SCENARIO!r} has no checks in this file"
+
+
 docker_ce = pytest.mark.skipif(
     SCENARIO not in ("docker_engine_script", "docker_engine_repo", "docker_engine_migrate"),
     reason="only where docker-ce stand-in packages are installed",

@@ -1,4 +1,7 @@
-"""provision.py argument parsing and input checks: bad input is one line, exit 4, no run."""
+"""provision.py argument parsing and input checks: bad input is one line, exit 4, no run.
+
+The runner is replaced by a recording STAND-IN (`no_run`), so nothing reaches Ansible.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -85,11 +84,15 @@ def test_file_with_bad_yaml(tmp_path: Path) -> None:
         parse_one(f"@{path}")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file regardless of mode")
-def test_unreadable_file(tmp_path: Path) -> None:
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads any file whatever its mode, so the refusal is simulated on read_text."""
     path = tmp_path / "secret.yml"
     path.write_text("a: 1\n")
-    path.chmod(0)
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
     with pytest.raises(InputError, match="Permission denied"):
         parse_one(f"@{path}")
 

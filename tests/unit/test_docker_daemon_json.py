@@ -1,4 +1,9 @@
-"""Unit tests for plugins/modules/docker_daemon_json.py (the one daemon.json writer)."""
+"""Unit tests for plugins/modules/docker_daemon_json.py (the one daemon.json writer).
+
+dockerd and systemctl are STAND-INS here: small scripts written by `standin_dockerd` and
+callables returning recorded unit text, so validation and the `-H fd://` check run without a
+Docker engine.
+"""
 
 from __future__ import annotations
 
@@ -179,7 +184,7 @@ def test_hosts_against_fd_unit_is_refused_and_file_untouched(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == [target]
 
 
-def fake_dockerd(tmp_path: Path, script: str) -> str:
+def standin_dockerd(tmp_path: Path, script: str) -> str:
     binary = tmp_path / "bin" / "dockerd"
     binary.parent.mkdir()
     binary.write_text("#!/bin/sh\n" + script)
@@ -188,7 +193,7 @@ def fake_dockerd(tmp_path: Path, script: str) -> str:
 
 
 def test_dockerd_validate_rejection_stops_the_write(tmp_path: Path) -> None:
-    dockerd = fake_dockerd(tmp_path, 'echo "unable to configure the Docker daemon: bad" >&2\n'
+    dockerd = standin_dockerd(tmp_path, 'echo "unable to configure the Docker daemon: bad" >&2\n'
                                      "exit 1\n")
     target = tmp_path / "daemon.json"
     target.write_text("{}")
@@ -201,7 +206,7 @@ def test_dockerd_validate_rejection_stops_the_write(tmp_path: Path) -> None:
 
 def test_dockerd_validate_sees_the_new_content(tmp_path: Path) -> None:
     seen = tmp_path / "seen.json"
-    dockerd = fake_dockerd(tmp_path, f'[ "$1" = --validate ] && cat "$3" > {seen}\n'
+    dockerd = standin_dockerd(tmp_path, f'[ "$1" = --validate ] && cat "$3" > {seen}\n'
                                      "echo configuration OK\n")
     target = tmp_path / "daemon.json"
     result = ddj.apply(params(target, dockerd=dockerd, options={"debug": True}), False,
@@ -211,7 +216,7 @@ def test_dockerd_validate_sees_the_new_content(tmp_path: Path) -> None:
 
 
 def test_old_dockerd_without_validate_is_skipped(tmp_path: Path) -> None:
-    dockerd = fake_dockerd(tmp_path, 'echo "unknown flag: --validate" >&2\nexit 125\n')
+    dockerd = standin_dockerd(tmp_path, 'echo "unknown flag: --validate" >&2\nexit 125\n')
     result = ddj.apply(params(tmp_path / "daemon.json", dockerd=dockerd, options={"a": 1}),
                        False, ddj.run_command)
     assert result["validated"].startswith("skipped")

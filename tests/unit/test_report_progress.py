@@ -1,4 +1,7 @@
-"""Progress from the recorded event stream: plain lines off a terminal, a live line on one."""
+"""Progress from the recorded event stream: plain lines off a terminal, a live line on one.
+
+The terminal is a STAND-IN (`FakeTty`, a StringIO that says it is a TTY).
+"""
 
 from __future__ import annotations
 

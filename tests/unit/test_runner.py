@@ -1,7 +1,10 @@
 """ansible-runner wiring: arguments and environment (unit), then real runs on this machine.
 
 The real runs use local connections only (no SSH, no network) against small playbooks in
-tests/fixtures/runner/; the unreachable host there is a closed port on loopback.
+tests/fixtures/runner/ that stand in for site.yml; their facts come from
+tests/fixtures/runner/library/fixture_warn.py, a STAND-IN for host_facts (it also emits a
+warning). The unreachable host there is a closed port on loopback. Only
+test_real_facts_on_this_machine runs the real host_facts role.
 """
 
 from __future__ import annotations
@@ -170,3 +173,5 @@ def test_real_facts_on_this_machine() -> None:
         # The CI and dev machines have no GPU: the fact must say so, cleanly.
         assert facts["gpus"] == []
         assert "no NVIDIA GPU (PCI 10de, class 0300/0302)" in facts["summary"]
+    else:
+        assert facts["kind"] == "dgpu" and facts["gpus"]
