@@ -10,14 +10,5 @@ Modules: cli (arguments, dispatch), extravars (-e parsing), inventory (--limit c
 runner (ansible-runner call), events (event stream -> per-host state), progress (live view),
 report (JSON report + schema), table (text tables), exitcodes (exit codes).
 
-Exit codes (also in `provision.py --help`):
-
-| code | status      | meaning                                                          |
-|------|-------------|------------------------------------------------------------------|
-| 0    | ok          | every host ran clean                                             |
-| 1    | error       | internal or Ansible error (syntax error, missing playbook, crash) |
-| 2    | failed      | at least one host failed a task (verify: a required check)       |
-| 3    | unreachable | at least one host was unreachable, and none failed               |
-| 4    | -           | invalid input (option, inventory, --limit, -e): nothing ran       |
-| 130  | interrupted | Ctrl-C or SIGTERM; a partial report is still written             |
+Exit codes: provisionlib.exitcodes (and `provision.py --help`).
 """

@@ -1,14 +1,6 @@
 """Exit codes of provision.py, and how a finished run maps onto one.
 
-| code | status       | meaning                                                          |
-|------|--------------|------------------------------------------------------------------|
-| 0    | ok           | every host ran clean                                             |
-| 1    | error        | internal or Ansible error (syntax error, missing playbook, crash) |
-| 2    | failed       | at least one host had a failed task                              |
-| 3    | unreachable  | at least one host was unreachable, and none failed               |
-| 4    | (no report)  | invalid input: nothing was run                                   |
-| 130  | interrupted  | stopped by Ctrl-C / SIGTERM; a partial report is still written   |
-
+The meaning of each code is written once, in MEANING below; `--help` prints it (EPILOG).
 Failed hosts take precedence over unreachable ones: a run with both exits 2.
 A failed check fails its host only through Ansible: gpu_verify fails the host when a check
 that gpu_verify_required names for it did not pass; other failed checks show in the matrix
@@ -40,15 +32,17 @@ STATUS = {
     ExitCode.INTERRUPTED: "interrupted",
 }
 
-EPILOG = """\
-exit codes:
-  0    ok: every host ran clean
-  1    internal or Ansible error (syntax error, missing playbook, crash)
-  2    at least one host failed a task (verify: a required check failed)
-  3    at least one host was unreachable, and none failed
-  4    invalid input (bad option, missing inventory, --limit matching nothing): nothing ran
-  130  interrupted (Ctrl-C); a partial report is still written
-"""
+MEANING = {
+    ExitCode.OK: "ok: every host ran clean",
+    ExitCode.ERROR: "internal or Ansible error (syntax error, missing playbook, crash)",
+    ExitCode.FAILED: "at least one host failed a task (verify: a required check failed)",
+    ExitCode.UNREACHABLE: "at least one host was unreachable, and none failed",
+    ExitCode.INVALID_INPUT: "invalid input (bad option, missing inventory, --limit matching"
+    " nothing, unreadable -e file): nothing ran, no report",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a partial report is still written",
+}
+
+EPILOG = "exit codes:\n" + "".join(f"  {int(code):<4} {text}\n" for code, text in MEANING.items())
 
 
 class InputError(Exception):
