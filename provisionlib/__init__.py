@@ -8,7 +8,8 @@ plain lines otherwise); at the end it prints a per-host table and writes a JSON 
 
 Modules: cli (arguments, dispatch), extravars (-e parsing), inventory (--limit check),
 runner (ansible-runner call), events (event stream -> per-host state), progress (live view),
-report (JSON report + schema), table (text tables), exitcodes (exit codes).
+report (JSON report + schema, exit code), table (text tables), report_html (HTML view),
+checks (gpu_verify's check names and their order), exitcodes (exit codes and meanings).
 
 Exit codes: provisionlib.exitcodes (and `provision.py --help`).
 """

@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-# gpu_verify's order; checks the report names that are not listed here follow in report order.
-CHECK_ORDER = ("engine", "access", "limits", "gpu", "gpu_cdi", "jetson", "enroot")
+from provisionlib.checks import check_names
+
 STATUSES = ("pass", "fail", "skip")
 
 CSS = """
@@ -40,18 +40,6 @@ pre { white-space: pre-wrap; word-break: break-word; background: #fafafa; border
 
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
-
-
-def check_names(hosts: dict[str, Any]) -> list[str]:
-    """All check names in the report: gpu_verify's order first, then any others as found."""
-    seen: list[str] = []
-    for host in hosts.values():
-        for check in (host or {}).get("checks") or []:
-            name = str(check.get("name", ""))
-            if name and name not in seen:
-                seen.append(name)
-    known = [name for name in CHECK_ORDER if name in seen]
-    return known + [name for name in seen if name not in CHECK_ORDER]
 
 
 def _status(check: dict[str, Any]) -> str:

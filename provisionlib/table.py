@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisionlib.checks import check_names
+
 _COLOURS = {"pass": "32", "ok": "32", "fail": "31", "failed": "31", "skip": "33",
             "unreachable": "35", "changed": "33"}
 _MSG_WIDTH = 70
@@ -119,9 +121,7 @@ def plan_summary(report: dict[str, Any], show_diff: bool = False) -> str:
 
 def check_matrix(report: dict[str, Any], colour: bool = False) -> str:
     """Hosts x checks, each cell PASS / FAIL / SKIP (or '-' where a host lacks the check)."""
-    names: list[str] = []
-    for host in report["hosts"].values():
-        names.extend(c["name"] for c in host["checks"] if c["name"] not in names)
+    names = check_names(report["hosts"])
     if not names:
         return "no checks reported (gpu_verify did not run on any host)"
     rows, keys = [], []
