@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from provisionlib import table
 from provisionlib.events import RunState
-from provisionlib.exitcodes import EPILOG, STATUS, ExitCode, InputError, decide
+from provisionlib.exitcodes import EPILOG, ExitCode, InputError
 from provisionlib.extravars import parse_extra_vars
 from provisionlib.inventory import check_limit, resolve_source
 from provisionlib.progress import make_progress
@@ -223,9 +223,6 @@ def execute(opts: Options) -> int:
             message = f"{type(exc).__name__}: {exc}"
         finally:
             progress.close()
-    code = decide(_host_dicts(state), outcome.status, interrupt.is_set())
-    if code == ExitCode.ERROR and message is None:
-        message = outcome.log_tail or f"ansible-runner status {outcome.status}, rc {outcome.rc}"
     meta = {
         "command": opts.command,
         "playbook": _shown(playbook),
@@ -235,10 +232,9 @@ def execute(opts: Options) -> int:
         "message": message,
     }
     report = build_report(meta=meta, state=state, expected_hosts=opts.hosts, started=started,
-                          finished=datetime.now(timezone.utc))
-    report["exit_code"] = int(code)
-    report["status"] = STATUS[code]
-    return _finish(opts, report, out_dir, code)
+                          finished=datetime.now(timezone.utc), outcome=outcome,
+                          interrupted=interrupt.is_set())
+    return _finish(opts, report, out_dir)
 
 
 def _shown(path: Path) -> str:
@@ -249,11 +245,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _host_dicts(state: RunState) -> dict[str, dict]:
-    return {name: host.as_dict() for name, host in state.hosts.items()}
-
-
-def _finish(opts: Options, report: dict[str, Any], out_dir: Path, code: ExitCode) -> int:
+def _finish(opts: Options, report: dict[str, Any], out_dir: Path) -> int:
+    """Write and print the report; the exit code is the one the report decided."""
     report_path = opts.report_path or out_dir / "report.json"
     write_json(report, report_path)
     html = None
@@ -267,9 +260,10 @@ def _finish(opts: Options, report: dict[str, Any], out_dir: Path, code: ExitCode
     else:
         print(render(opts, report, colour=_colour(sys.stdout)))
         print(f"\nreport: {report_path}" + (f"\nhtml:   {html}" if html else ""))
+    code = int(report["exit_code"])
     if code == ExitCode.ERROR and report.get("message"):
         print(f"{PROG}: error:\n{report['message']}", file=sys.stderr)
-    return int(code)
+    return code
 
 
 def _colour(stream: Any) -> bool:

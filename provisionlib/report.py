@@ -35,6 +35,9 @@ that removes or renames a key)::
 
 Stats follow Ansible's recap (`playbook_on_stats`) when the run got that far; an interrupted
 run has counts from the events seen so far. Like the recap, `ok` includes changed tasks.
+
+The report decides its own exit code (exitcodes.decide over its hosts and how the run ended);
+provision.py exits with report["exit_code"], so the JSON and the process never disagree.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from provisionlib.events import RunState
+from provisionlib.exitcodes import STATUS, ExitCode, decide
+from provisionlib.runner import RunOutcome
 
 SCHEMA = 1
 
@@ -56,10 +61,18 @@ def build_report(
     expected_hosts: list[str],
     started: datetime,
     finished: datetime,
+    outcome: RunOutcome,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
-    """Assemble the report; `meta` holds command, playbook, inventory, limit, artifacts_dir."""
+    """Assemble the report, exit code included.
+
+    `meta` holds command, playbook, inventory, limit, artifacts_dir and an optional message
+    (why the run crashed); `outcome` is how ansible-runner ended, `interrupted` whether the
+    user stopped it.
+    """
     hosts = {name: state.host(name).as_dict() for name in expected_hosts}
     hosts.update({name: host.as_dict() for name, host in state.hosts.items() if name})
+    code = decide(hosts, outcome.status, interrupted)
     return {
         "schema": SCHEMA,
         "command": meta["command"],
@@ -69,12 +82,19 @@ def build_report(
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "duration_s": round((finished - started).total_seconds(), 3),
-        "exit_code": None,
-        "status": None,
-        "message": meta.get("message"),
+        "exit_code": int(code),
+        "status": STATUS[code],
+        "message": error_message(code, meta.get("message"), outcome),
         "artifacts_dir": meta.get("artifacts_dir"),
         "hosts": dict(sorted(hosts.items())),
     }
+
+
+def error_message(code: ExitCode, message: str | None, outcome: RunOutcome) -> str | None:
+    """An errored run always says why: the given message, else Ansible's last output lines."""
+    if code != ExitCode.ERROR or message is not None:
+        return message
+    return outcome.log_tail or f"ansible-runner status {outcome.status}, rc {outcome.rc}"
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:

@@ -5,9 +5,11 @@ The runner is replaced by a recording STAND-IN (`no_run`), so nothing reaches An
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,6 +149,38 @@ def test_good_input_reaches_the_runner(
     # The fake runner produced no events: a "successful" run that touched nobody.
     assert code == ExitCode.OK
     assert (tmp_path / "r.json").is_file()
+
+
+def test_exit_code_is_the_one_the_report_decided(
+    no_run: list, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The CLI keeps no verdict of its own: whatever the report says is the exit code."""
+    real = cli.build_report
+
+    def unreachable(**kwargs: Any) -> dict[str, Any]:
+        report = real(**kwargs)
+        report["exit_code"], report["status"] = int(ExitCode.UNREACHABLE), "unreachable"
+        return report
+
+    monkeypatch.setattr(cli, "build_report", unreachable)
+    code = cli.main(["apply", "-i", INVENTORY, "--report", str(tmp_path / "r.json")])
+    assert code == ExitCode.UNREACHABLE
+    assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == ExitCode.UNREACHABLE
+
+
+def test_runner_error_is_exit_1_with_the_log_tail(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failed(*args: object, **kwargs: object) -> cli.RunOutcome:
+        return cli.RunOutcome("failed", 4, log_tail="ERROR! the playbook could not be parsed")
+
+    monkeypatch.setattr(cli, "run_playbook", failed)
+    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
+    code = cli.main(["apply", "-i", INVENTORY, "--report", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == report["exit_code"] == ExitCode.ERROR
+    assert report["message"] == "ERROR! the playbook could not be parsed"
+    assert "could not be parsed" in capsys.readouterr().err
 
 
 def test_help_documents_exit_codes() -> None:

@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
 
 from provisionlib import table
 from provisionlib.events import RunState, diff_text, message_of
+from provisionlib.exitcodes import STATUS, ExitCode
 from provisionlib.report import SCHEMA, build_report, html_path_for, write_html, write_json
+from provisionlib.runner import RunOutcome
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runner"
 START = datetime(2026, 11, 29, 4, 30, tzinfo=timezone.utc)
@@ -37,11 +39,58 @@ def state_of(stream: list[dict[str, Any]]) -> RunState:
 
 
 def report_of(stream: list[dict[str, Any]], command: str = "apply",
-              expected: list[str] | None = None) -> dict[str, Any]:
+              expected: list[str] | None = None, outcome: RunOutcome | None = None,
+              interrupted: bool = False, message: str | None = None) -> dict[str, Any]:
     meta = {"command": command, "playbook": "playbooks/site.yml", "inventory": "inv.yml",
-            "limit": None, "artifacts_dir": "/tmp/a"}
+            "limit": None, "artifacts_dir": "/tmp/a", "message": message}
     return build_report(meta=meta, state=state_of(stream), expected_hosts=expected or [],
-                        started=START, finished=START + timedelta(seconds=42.5))
+                        started=START, finished=START + timedelta(seconds=42.5),
+                        outcome=outcome or RunOutcome("successful", 0),
+                        interrupted=interrupted)
+
+
+def _unreachable(host: str) -> dict[str, Any]:
+    return {"event": "runner_on_unreachable", "event_data": {
+        "host": host, "task": "Collect host facts", "res": {"msg": "Connection refused"}}}
+
+
+# The report decides its exit code; these mirror test_exit_codes.test_decide through the
+# report, from recorded events (apply.json: local1 failed a task, ghost was unreachable;
+# plan.json's local1 events: nothing failed).
+REPORT_CODES = {
+    "clean run": ("local1 only", "successful", False, ExitCode.OK),
+    "failed beats unreachable": ("apply", "failed", False, ExitCode.FAILED),
+    "only unreachable": ("unreachable", "failed", False, ExitCode.UNREACHABLE),
+    "runner failed, no host did": ("none", "failed", False, ExitCode.ERROR),
+    "runner canceled": ("apply", "canceled", False, ExitCode.INTERRUPTED),
+    "user interrupted": ("apply", "failed", True, ExitCode.INTERRUPTED),
+}
+
+
+@pytest.mark.parametrize(("stream", "runner", "interrupted", "code"), REPORT_CODES.values(),
+                         ids=REPORT_CODES.keys())
+def test_report_decides_its_exit_code(stream: str, runner: str, interrupted: bool,
+                                      code: ExitCode) -> None:
+    local1 = [e for e in events("plan") if e["event_data"].get("host") == "local1"]
+    recorded = {"local1 only": local1, "apply": events("apply"),
+                "unreachable": [_unreachable("ghost")], "none": []}[stream]
+    report = report_of(recorded, outcome=RunOutcome(runner, 2), interrupted=interrupted)
+    assert (report["exit_code"], report["status"]) == (int(code), STATUS[code])
+
+
+def test_errored_report_says_why() -> None:
+    tail = "ERROR! couldn't resolve module/action 'no_such_module'"
+    report = report_of([], outcome=RunOutcome("failed", 4, log_tail=tail))
+    assert report["exit_code"] == ExitCode.ERROR and report["message"] == tail
+    bare = report_of([], outcome=RunOutcome("timeout", None))
+    assert bare["message"] == "ansible-runner status timeout, rc None"
+    crash = report_of([], outcome=RunOutcome("error", None, log_tail=tail),
+                      message="RuntimeError: boom")
+    assert crash["message"] == "RuntimeError: boom"
+
+
+def test_message_only_where_given_or_errored() -> None:
+    assert report_of(events("apply"), outcome=RunOutcome("failed", 2, "tail"))["message"] is None
 
 
 def test_stats_match_ansible_recap() -> None:
