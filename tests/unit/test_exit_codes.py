@@ -1,4 +1,4 @@
-"""Exit codes: the mapping from a finished run, and that --help and the docs agree with it."""
+"""Exit codes: the mapping from a finished run, and that --help and README.md agree with it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # provisionlib
 
 from provisionlib.exitcodes import EPILOG, MEANING, STATUS, ExitCode, decide
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def host(failed: int = 0, unreachable: int = 0, checks: list | None = None) -> dict:
@@ -54,3 +56,35 @@ def test_help_epilog_lists_every_code() -> None:
 
 def test_every_code_has_one_written_meaning() -> None:
     assert set(MEANING) == set(ExitCode)
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def readme_exit_codes(text: str) -> list[tuple[int, str]]:
+    """Rows of the one table headed `| exit code | meaning |`; backticks are only markup."""
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines)
+              if line.startswith("|") and [c.lower() for c in _cells(line)] == ["exit code",
+                                                                                  "meaning"]]
+    assert len(starts) == 1, f"README.md has {len(starts)} '| exit code | meaning |' tables, not 1"
+    rows = []
+    for line in lines[starts[0] + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = _cells(line)
+        assert len(cells) == 2 and cells[0].isdigit(), f"README.md exit-code row: {line!r}"
+        rows.append((int(cells[0]), cells[1].replace("`", "")))
+    return rows
+
+
+def test_readme_exit_code_table_is_meaning() -> None:
+    documented = readme_exit_codes((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert documented == [(int(code), text) for code, text in MEANING.items()], (
+        "README.md's exit-code table differs from provisionlib/exitcodes.py MEANING")
+
+
+def test_readme_parser_sees_a_drifted_row() -> None:
+    table = "| exit code | meaning |\n|---|---|\n| 0 | `ok` |\n| 4 | bad input |\n\nafter\n"
+    assert readme_exit_codes(table) == [(0, "ok"), (4, "bad input")]
