@@ -23,6 +23,10 @@ description:
     as a flag (for example C(hosts) against C(-H fd://)); dockerd would refuse to start.
   - An existing file that is not a JSON object stops the module with the parse error; the file is
     left untouched.
+  - Before it replaces the file it records a pending Docker restart on the host (the shared
+    restart contract, module_utils C(gpuhost_docker_restart)), with a copy of the file as it was;
+    the C(docker_restart) role restarts Docker once for every such change and restores that copy
+    if Docker does not come back. So no task needs to notify a handler.
 version_added: "1.0.0"
 author: gpuhost toolkit
 options:
@@ -59,6 +63,12 @@ options:
     description: dockerd binary used for validation (looked up on PATH).
     type: str
     default: dockerd
+  restart:
+    description:
+      - Record a pending restart of docker.service when the file changes (see the description).
+      - Set false only for a file the system's Docker daemon does not read.
+    type: bool
+    default: true
 notes:
   - Supports check mode and diff mode; the diff is the before and after JSON (4-space, sorted).
   - Key paths use C(.) as separator, so a key that itself contains a dot cannot be removed.
@@ -71,8 +81,10 @@ EXAMPLES = r"""
       log-driver: json-file
       log-opts: {max-size: 10m, max-file: "3"}
       exec-opts: ["native.cgroupdriver=systemd"]
-  register: daemon_json
-  notify: Restart Docker
+# ...and, in the playbook's last Docker play: the one restart, with rollback.
+- name: Restart Docker once for this run's changes
+  ansible.builtin.include_role:
+    name: docker_restart
 
 - name: Stop using nvidia as the default runtime
   docker_daemon_json:
@@ -101,6 +113,10 @@ validated:
   description: How the new content was validated (C(dockerd), C(skipped ...), C(no change)).
   returned: always
   type: str
+restart_requested:
+  description: A Docker restart is (or in check mode would be) pending because of this change.
+  returned: always
+  type: bool
 """
 
 import json
@@ -113,6 +129,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ansible.module_utils.gpuhost_docker_restart import (
+    STATE_DIR,
+    RestartStateError,
+    check_mode_facts,
+    request,
+)
 
 Runner = Callable[[list[str]], tuple[int, str, str]]
 
@@ -322,8 +345,13 @@ def validate(config: dict[str, Any], params: dict[str, Any], runner: Runner,
     return tmp, how
 
 
-def apply(params: dict[str, Any], check_mode: bool, runner: Runner = run_command) -> dict[str, Any]:
-    """Everything the module does; raises DaemonJsonError for refusals."""
+def apply(params: dict[str, Any], check_mode: bool, runner: Runner = run_command,
+          restart_state: str = "") -> dict[str, Any]:
+    """Everything the module does; raises DaemonJsonError for refusals.
+
+    restart_state: where the pending restart is recorded ('' records none: unit tests, and
+    files the system daemon does not read).
+    """
     path = params["path"]
     check_overlap(params["options"], params["absent"])
     exists = Path(path).exists()
@@ -332,7 +360,7 @@ def apply(params: dict[str, Any], check_mode: bool, runner: Runner = run_command
     after = remove_paths(deep_merge(before, params["options"]), params["absent"])
     result: dict[str, Any] = {
         "changed": after != before, "path": path, "config": after, "backup_file": "",
-        "created": not exists, "validated": "no change",
+        "created": not exists, "validated": "no change", "restart_requested": False,
         "diff": {"before": render(before) if exists else "", "after": render(after),
                  "before_header": path, "after_header": path},
     }
@@ -347,10 +375,13 @@ def apply(params: dict[str, Any], check_mode: bool, runner: Runner = run_command
         validate(after, params, runner, directory) if params["validate"]
         else (write_temp(directory, render(after)), "skipped (validate=false)")
     )
+    result["restart_requested"] = bool(restart_state)
     if check_mode:
         Path(tmp).unlink()
         return result
     try:
+        if restart_state:
+            request(["docker.service"], f"{path} changed", path=path, state_dir=restart_state)
         result["backup_file"] = install(tmp, path, params["backup"])
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -369,17 +400,21 @@ def main() -> None:
             "validate": {"type": "bool", "default": True},
             "exec_start": {"type": "str", "default": ""},
             "dockerd": {"type": "str", "default": "dockerd"},
+            "restart": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
     try:
-        result = apply(module.params, module.check_mode)
-    except DaemonJsonError as err:
+        result = apply(module.params, module.check_mode,
+                       restart_state=STATE_DIR if module.params["restart"] else "")
+    except (DaemonJsonError, RestartStateError) as err:
         module.fail_json(msg=str(err), path=module.params["path"])
     except OSError as err:
         module.fail_json(msg=f"{module.params['path']}: {err}", path=module.params["path"])
     if not module._diff:
         result.pop("diff")
+    if module.check_mode and result["restart_requested"]:
+        result["ansible_facts"] = check_mode_facts(True)
     module.exit_json(**result)
 
 

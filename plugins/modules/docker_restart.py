@@ -1,0 +1,265 @@
+#!/usr/bin/python
+# Copyright: gpuhost toolkit contributors
+# MIT License (see https://opensource.org/licenses/MIT)
+"""Restart Docker once for everything this run changed; roll back if it does not come back."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: docker_restart
+short_description: The one Docker restart of a run, with rollback of the files that caused it
+description:
+  - Reads the pending restart that C(docker_daemon_json), C(docker_unit_dropin) (or a O(request))
+    recorded on the host, in one look. Nothing pending and Docker running is no change.
+  - Otherwise runs C(systemctl daemon-reload) when a unit file changed, restarts docker.socket
+    when its drop-in changed, restarts docker.service once, and waits until the Docker API answers.
+  - When Docker does not come back it reads why from the journal, puts every changed file back as
+    it was before its first change (the copy the writer took), starts Docker with those settings
+    and fails, naming the cause, what was restored and whether Docker runs again.
+  - A pending restart survives a failed run on the host, so the next run restarts (or rolls back).
+  - With nothing pending, a stopped docker.service is started (so it also ensures Docker runs).
+version_added: "1.0.0"
+author: gpuhost toolkit
+options:
+  request:
+    description:
+      - Record that these units must restart, without changing a file (for example a live socket
+        whose owner differs from its unit), and return; the restart happens in the restart step.
+    type: list
+    elements: str
+    default: []
+  reason:
+    description: Why, for the run's output (with O(request)).
+    type: str
+    default: ""
+  requested:
+    description:
+      - In check mode, a writer reported a change it would have made (a host fact), so report
+        the restart that would follow.
+    type: bool
+    default: false
+  api_timeout:
+    description: Seconds to wait for the Docker API after a (re)start.
+    type: int
+    default: 60
+notes:
+  - Supports check mode (reports the restart that would happen).
+"""
+
+EXAMPLES = r"""
+- name: Restart Docker once for this run's changes
+  docker_restart:
+    requested: "{{ gpuhost_docker_restart_requested | default(false) }}"
+"""
+
+RETURN = r"""
+restarted:
+  description: Docker was (or in check mode would be) restarted or started.
+  returned: always
+  type: bool
+reasons:
+  description: The changes the restart was for.
+  returned: always
+  type: list
+  elements: str
+restored:
+  description: Files put back by a rollback.
+  returned: on rollback
+  type: list
+  elements: str
+journal:
+  description: The lines of dockerd's journal since the failed restart.
+  returned: on rollback
+  type: str
+"""
+
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ansible.module_utils.gpuhost_docker_restart import (
+    STATE_DIR,
+    PendingRestart,
+    RestartStateError,
+    check_mode_facts,
+    clear,
+    describe_restore,
+    load,
+    request,
+    restore,
+)
+
+Runner = Callable[[list[str]], tuple[int, str, str]]
+Sleeper = Callable[[float], None]
+JOURNAL_LINES = 30
+API_VERSION = ["docker", "version", "--format", "{{.Server.Version}}"]
+
+
+class RestartFailed(Exception):
+    """Docker did not come back; the message says what was done about it."""
+
+    def __init__(self, msg: str, **data: Any) -> None:
+        super().__init__(msg)
+        self.data = data
+
+
+def run_command(argv: list[str]) -> tuple[int, str, str]:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    except FileNotFoundError:
+        return 127, "", f"{argv[0]}: not found"
+    except subprocess.TimeoutExpired:
+        return 124, "", f"{' '.join(argv)}: timed out after 120 s"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def wait_for_api(run: Runner, timeout: int, sleep: Sleeper = time.sleep) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if run(API_VERSION)[0] == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        sleep(1)
+
+
+def socket_loaded(run: Runner) -> bool:
+    rc, out, _ = run(["systemctl", "show", "--property=LoadState", "--value", "docker.socket"])
+    return rc == 0 and out.strip() == "loaded"
+
+
+def journal_since(run: Runner, since: float) -> str:
+    _, out, err = run(["journalctl", "--unit", "docker.service", "--since", f"@{int(since)}",
+                       "--no-pager", "--output", "cat"])
+    lines = (out or err).strip().splitlines()
+    return "\n".join(lines[-JOURNAL_LINES:])
+
+
+def restart_units(run: Runner, state: PendingRestart) -> tuple[bool, str]:
+    """Reload and restart as the state asks; (came back, why not)."""
+    if state["daemon_reload"]:
+        rc, _, err = run(["systemctl", "daemon-reload"])
+        if rc != 0:
+            return False, f"systemctl daemon-reload failed: {err.strip()}"
+    if "docker.socket" in state["units"] and socket_loaded(run):
+        rc, _, err = run(["systemctl", "restart", "docker.socket"])
+        if rc != 0:
+            return False, f"systemctl restart docker.socket failed: {err.strip()}"
+    rc, _, err = run(["systemctl", "restart", "docker.service"])
+    if rc != 0:
+        return False, f"systemctl restart docker.service failed: {err.strip()}"
+    return True, ""
+
+
+def roll_back(run: Runner, state: PendingRestart, timeout: int,
+              sleep: Sleeper) -> tuple[list[str], bool]:
+    """Put the files back and start Docker on them; (restored paths, Docker runs)."""
+    restored = restore(state)
+    run(["systemctl", "daemon-reload"])
+    # systemd refuses to start a unit that hit its start limit until the failure is reset.
+    run(["systemctl", "reset-failed", "docker.service", "docker.socket"])
+    if socket_loaded(run):
+        run(["systemctl", "start", "docker.socket"])
+    rc, _, _ = run(["systemctl", "start", "docker.service"])
+    return restored, rc == 0 and wait_for_api(run, timeout, sleep)
+
+
+def failure_message(state: PendingRestart, why: str, journal: str, restored: list[str],
+                    runs_again: bool) -> str:
+    lines = [f"Docker did not come back after the restart for: {'; '.join(state['reasons'])}."]
+    lines += [describe_restore(path, state["files"][path]) + "." for path in restored]
+    lines.append("Docker runs again with the previous settings." if runs_again else
+                 "Docker did NOT start with the previous settings either: "
+                 "see journalctl -u docker.")
+    if why:
+        lines.append(why)
+    lines.append(f"journalctl -u docker (since the restart):\n{journal or '(no lines)'}")
+    return "\n".join(lines)
+
+
+def apply_pending(run: Runner, state: PendingRestart, timeout: int,
+                  sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR) -> dict[str, Any]:
+    started = time.time()
+    came_back, why = restart_units(run, state)
+    if came_back and wait_for_api(run, timeout, sleep):
+        clear(state_dir)
+        return {"changed": True, "restarted": True, "reasons": state["reasons"],
+                "msg": f"Docker restarted once for: {'; '.join(state['reasons'])}"}
+    if came_back:
+        why = f"the Docker API did not answer within {timeout} s"
+    journal = journal_since(run, started)
+    restored, runs_again = roll_back(run, state, timeout, sleep)
+    clear(state_dir)
+    raise RestartFailed(failure_message(state, why, journal, restored, runs_again),
+                        restored=restored, journal=journal, reasons=state["reasons"])
+
+
+def ensure_running(run: Runner, timeout: int, check_mode: bool,
+                   sleep: Sleeper = time.sleep) -> dict[str, Any]:
+    """Nothing pending: start Docker only if it is not running."""
+    rc, _, _ = run(["systemctl", "is-active", "--quiet", "docker.service"])
+    if rc == 0:
+        return {"changed": False, "restarted": False, "reasons": [], "msg": "no restart pending"}
+    result = {"changed": True, "restarted": True, "reasons": ["docker.service was not running"],
+              "msg": "Docker was not running: started"}
+    if check_mode:
+        return result
+    started = time.time()
+    rc, _, err = run(["systemctl", "start", "docker.service"])
+    if rc != 0 or not wait_for_api(run, timeout, sleep):
+        raise RestartFailed(
+            f"Docker was not running and does not start: {err.strip()}\n"
+            f"journalctl -u docker:\n{journal_since(run, started)}"
+        )
+    return result
+
+
+def apply(params: dict[str, Any], check_mode: bool, run: Runner = run_command,
+          sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR) -> dict[str, Any]:
+    if params["request"]:
+        if check_mode:
+            return {"changed": True, "restarted": False, "reasons": [params["reason"]]}
+        state = request(params["request"], params["reason"] or "requested", state_dir=state_dir)
+        return {"changed": True, "restarted": False, "reasons": state["reasons"]}
+    state = load(state_dir)
+    if check_mode and (state or params["requested"]):
+        reasons = state["reasons"] if state else ["changes this run would make"]
+        return {"changed": True, "restarted": True, "reasons": reasons,
+                "msg": f"Docker would restart once for: {'; '.join(reasons)}"}
+    if state is None:
+        return ensure_running(run, params["api_timeout"], check_mode, sleep)
+    return apply_pending(run, state, params["api_timeout"], sleep, state_dir)
+
+
+def main() -> None:
+    from ansible.module_utils.basic import AnsibleModule
+
+    module = AnsibleModule(
+        argument_spec={
+            "request": {"type": "list", "elements": "str", "default": []},
+            "reason": {"type": "str", "default": ""},
+            "requested": {"type": "bool", "default": False},
+            "api_timeout": {"type": "int", "default": 60},
+        },
+        supports_check_mode=True,
+    )
+    # A request in check mode carries itself to the restart step as a fact; the restart step
+    # resets that fact, so a later run does not see it in the fact cache.
+    requested = bool(module.params["request"])
+    if not requested or module.check_mode:
+        facts = {"ansible_facts": check_mode_facts(requested and module.check_mode)}
+    else:
+        facts = {}
+    try:
+        result = apply(module.params, module.check_mode)
+    except RestartStateError as err:
+        module.fail_json(msg=str(err), **facts)
+    except RestartFailed as err:
+        module.fail_json(msg=str(err), **err.data, **facts)
+    module.exit_json(**result, **facts)
+
+
+if __name__ == "__main__":
+    main()
