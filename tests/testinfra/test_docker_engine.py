@@ -1,8 +1,8 @@
 """docker_engine role checks, shared by the docker_engine_* and docker_daemon_json scenarios.
 
 Which checks apply is decided by MOLECULE_SCENARIO_NAME. The script, repo and migrate scenarios
-run against LOCAL STAND-INS (molecule/shared/standins): a stand-in get.docker.com script and a
-local signed apt repo laid out like download.docker.com with docker-ce-named stand-in
+run against LOCAL STAND-INS (molecule/shared/standins/docker): a stand-in get.docker.com script and
+a local signed apt repo laid out like download.docker.com with docker-ce-named stand-in
 packages, served on the test host's loopback. The real get.docker.com is never reached.
 Containers run the busybox root imported as testhost/busybox:latest (a stand-in for a registry
 image), and the nvidia runtime entry in daemon.json is PLANTED by

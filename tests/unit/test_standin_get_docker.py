@@ -1,4 +1,4 @@
-"""Unit tests of the LOCAL STAND-IN for get.docker.com (molecule/shared/standins/files).
+"""Unit tests of the LOCAL STAND-IN for get.docker.com (molecule/shared/standins/docker/files).
 
 The stand-in imitates Docker's install script for tests that cannot reach get.docker.com.
 These tests run it on the controller, only in ways that change nothing: bad input (it exits
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = (
-    Path(__file__).resolve().parents[2] / "molecule/shared/standins/files/get-docker.sh"
+    Path(__file__).resolve().parents[2] / "molecule/shared/standins/docker/files/get-docker.sh"
 )
 MIRROR = "http://127.0.0.1:8080"
 
