@@ -56,6 +56,7 @@ PY
 
 tier_hosts() {
     say "hosts: test-host harness"
+    tests/hosts/test_mirror.sh
     tests/hosts/testhosts.sh up
 }
 

@@ -3,6 +3,7 @@
 #
 #   tests/hosts/testhosts.sh up       engine + images + network (idempotent)
 #   tests/hosts/testhosts.sh env      print the settings molecule reads (after `up`)
+#   tests/hosts/testhosts.sh mirror   print the Debian mirror debootstrap would use, and why
 #   tests/hosts/testhosts.sh start NAME IMAGE   start one test host and wait for systemd
 #   tests/hosts/testhosts.sh stop NAME          remove a test host and its Docker volume
 #   tests/hosts/testhosts.sh clean    remove test-host containers, network and images
@@ -16,6 +17,9 @@
 #   ordinary Docker host; TESTHOST_MODE=caps is for sandboxes where --privileged fails
 #   (every capability but SYS_RESOURCE, unconfined seccomp/AppArmor/systempaths).
 #   TESTHOST_MODE=auto (default) tries privileged and falls back to caps.
+# - debootstrap fetches from the Debian archive this machine's apt already uses (a site
+#   mirror included), found by `tests/hosts/testhosts.sh mirror`; DEBIAN_MIRROR=URL
+#   overrides it, and deb.debian.org is the fallback when apt names no Debian archive.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,8 +27,8 @@ root=$(cd "$here/../.." && pwd)
 state_dir=${TESTHOST_STATE_DIR:-$root/.cache/testhosts}
 image_repo=${TESTHOST_IMAGE_REPO:-gpuhost-testhost}
 network=${TESTHOST_NETWORK:-gpuhost-test}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-suites=(${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13})
+read -r -a suites <<<"${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13}"
+fallback_mirror=http://deb.debian.org/debian
 
 say() { printf 'testhosts: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -44,6 +48,47 @@ need_packages() {
     say "installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Debian archive in this machine's apt sources, both formats (sources.list lines and
+# deb822 .sources): apt itself lists what it would fetch, so options, Enabled: no and
+# comments are apt's business, not ours. Only a Debian suite counts (an Ubuntu or
+# third-party repository is not a Debian archive), and not the security archive, which
+# debootstrap cannot build from. Prints nothing when there is none.
+apt_debian_mirror() {
+    command -v apt-get >/dev/null || return 0
+    # shellcheck disable=SC2016 # $(REPO_URI) and friends are apt's format fields, not shell.
+    apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null \
+        | awk '
+            BEGIN {
+                n = split("buster bullseye bookworm trixie forky duke sid " \
+                          "oldoldstable oldstable stable testing unstable", names, " ")
+                for (i = 1; i <= n; i++) debian[names[i]] = 1
+            }
+            $1 ~ /^https?:\/\// && $3 == "main" {
+                suite = $2
+                sub(/-(updates|backports|proposed-updates)$/, "", suite)
+                if (suite in debian) { sub(/\/+$/, "", $1); print $1; exit }
+            }'
+}
+
+# The mirror is a build input but not part of the recipe hash: any Debian mirror gives the
+# same image, and a rebuild costs about 80 s per image.
+debian_mirror() {
+    if [[ -n ${DEBIAN_MIRROR:-} ]]; then
+        say "Debian mirror $DEBIAN_MIRROR (from DEBIAN_MIRROR)"
+        printf '%s\n' "$DEBIAN_MIRROR"
+        return 0
+    fi
+    local found
+    found=$(apt_debian_mirror)
+    if [[ -n $found ]]; then
+        say "Debian mirror $found (from this machine's apt sources; override with DEBIAN_MIRROR)"
+        printf '%s\n' "$found"
+    else
+        say "no Debian archive in this machine's apt sources: using $fallback_mirror (set DEBIAN_MIRROR to use another)"
+        printf '%s\n' "$fallback_mirror"
+    fi
 }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
@@ -83,7 +128,7 @@ image_is_current() {
 }
 
 build_image() {
-    local suite=$1 name=$2 hash=$3 tag="$image_repo:$2" dir
+    local suite=$1 name=$2 hash=$3 mirror=$4 tag="$image_repo:$2" dir
     dir=$(mktemp -d "/var/tmp/testhost-$name.XXXXXX")
     # shellcheck disable=SC2064
     trap "rm -rf '$dir'" RETURN
@@ -103,7 +148,7 @@ build_image() {
 }
 
 ensure_images() {
-    local hash entry suite name
+    local hash entry suite name mirror=""
     hash=$(recipe_hash)
     mkdir -p "$state_dir"
     for entry in "${suites[@]}"; do
@@ -111,7 +156,9 @@ ensure_images() {
         if image_is_current "$image_repo:$name" "$hash"; then
             say "image $image_repo:$name is current (recipe $hash)"
         else
-            build_image "$suite" "$name" "$hash"
+            # Looked up only when something is built, once per run.
+            [[ -n $mirror ]] || mirror=$(debian_mirror)
+            build_image "$suite" "$name" "$hash" "$mirror"
         fi
     done
 }
@@ -152,8 +199,11 @@ cmd_up() {
 # The one place that knows how a test host is started: molecule's create playbook and the
 # benchmarks both call it.
 cmd_start() {
-    local name=$1 image=$2 privileged powers
-    privileged=${TESTHOST_PRIVILEGED:-$(sed -n 's/^TESTHOST_PRIVILEGED=//p' "$state_dir/env" 2>/dev/null)}
+    local name=$1 image=$2 privileged=${TESTHOST_PRIVILEGED:-} powers
+    if [[ -z $privileged ]]; then
+        [[ -r $state_dir/env ]] || die "no $state_dir/env: run '$0 up' first, or set TESTHOST_PRIVILEGED"
+        privileged=$(sed -n 's/^TESTHOST_PRIVILEGED=//p' "$state_dir/env")
+    fi
     # Sandboxes that refuse --privileged (runc: "unable to apply caps") accept every
     # capability except SYS_RESOURCE.
     if [[ ${privileged:-true} == true ]]; then
@@ -202,8 +252,9 @@ cmd_clean() {
 case ${1:-up} in
     up) cmd_up ;;
     env) cat "$state_dir/env" 2>/dev/null || die "run '$0 up' first" ;;
+    mirror) debian_mirror ;;
     start) (($# == 3)) || die "usage: $0 start NAME IMAGE"; cmd_start "$2" "$3" ;;
     stop) (($# == 2)) || die "usage: $0 stop NAME"; cmd_stop "$2" ;;
     clean) cmd_clean ;;
-    *) die "unknown command '$1' (up | env | start | stop | clean)" ;;
+    *) die "unknown command '$1' (up | env | mirror | start | stop | clean)" ;;
 esac
