@@ -21,6 +21,8 @@ compose_version=${STANDIN_COMPOSE_VERSION:-2.34.0}
 model_version=${STANDIN_MODEL_VERSION:-0.1.33}
 key_uid="gpuhost Docker CE stand-in, tests only <standin@gpuhost.invalid>"
 
+# The test host's release, read where the script runs, not where it is linted.
+# shellcheck source=/dev/null
 . /etc/os-release
 codename=$VERSION_CODENAME
 arch=$(dpkg --print-architecture)
