@@ -139,6 +139,10 @@ def journal_since(run: Runner, since: float) -> str:
 
 def restart_units(run: Runner, state: PendingRestart) -> tuple[bool, str]:
     """Reload and restart as the state asks; (came back, why not)."""
+    # docker.service allows 3 starts a minute; runs in quick succession (a re-run right after a
+    # fix) would hit that limit and fail for no reason of their own. A refused configuration
+    # still fails the restart itself.
+    run(["systemctl", "reset-failed", "docker.service", "docker.socket"])
     if state["daemon_reload"]:
         rc, _, err = run(["systemctl", "daemon-reload"])
         if rc != 0:

@@ -137,7 +137,8 @@ def test_a_socket_dropin_reloads_then_restarts_socket_before_daemon(tmp_path: Pa
     fake = FakeSystemd()
     restart.apply(restart_params(), False, fake, no_sleep, state_dir)
     cmds = [c for c in fake.commands() if not c.startswith("systemctl show")]
-    assert cmds == ["systemctl daemon-reload", "systemctl restart docker.socket",
+    assert cmds == ["systemctl reset-failed docker.service docker.socket",
+                    "systemctl daemon-reload", "systemctl restart docker.socket",
                     "systemctl restart docker.service"]
 
 
