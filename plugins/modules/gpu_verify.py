@@ -20,7 +20,9 @@ description:
     C(gpu_cdi) (the same through C(--device nvidia.com/gpu=all) when a CDI spec exists),
     C(jetson) (C(--runtime nvidia); nvidia-smi on JetPack 6+, device nodes before),
     C(enroot) (import C(dockerd://IMAGE), create, start)."
-  - Known failure texts are mapped to a diagnosis and a fix.
+  - Known failure texts are mapped to a diagnosis and a fix, by patterns that tolerate curly
+    quotes, wrapped lines and older wordings (NVIDIA's in module_utils/gpuhost_nvidia.py,
+    Docker's here).
   - The module never fails because a check failed; the role decides what is required.
   - Containers are started with C(--rm). In check mode no command that starts anything runs and
     every check reports C(skip).
@@ -77,11 +79,17 @@ options:
     default: "0660"
   host:
     description: >-
-      The C(provision_host) fact from host_facts. Without it the module detects what it needs
-      (PCI GPUs, driver, Jetson release, enroot) itself.
+      The C(provision_host) fact from host_facts (the role passes it, made fresh for this run
+      by host_facts' ensure entry point). The hardware (kind, PCI GPUs, driver, Jetson release)
+      is read from it; Docker, enroot and the CDI spec, which earlier roles of the same run may
+      have installed, are always looked at live. Without it the module also reads the PCI
+      functions, the driver and /etc/nv_tegra_release itself, with the fact's own GPU filter
+      and kind rule (module_utils/gpuhost_nvidia.py).
     type: dict
   command_timeout:
-    description: Seconds a single command may run (image pulls included).
+    description: >-
+      Seconds a single command may run (image pulls included), under coreutils C(timeout -k 5)
+      when the host has it (module_utils/gpuhost_host.py).
     type: int
     default: 300
 notes:
@@ -137,117 +145,127 @@ changed:
 """
 
 import re
-import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_nvidia import jetpack_for_l4t, parse_smi_list, parse_tegra_release
+from ansible.module_utils.gpuhost_checks import CHECKS
+from ansible.module_utils.gpuhost_fact import ProvisionHost
+from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, module_executor
+from ansible.module_utils.gpuhost_nvidia import (
+    DRIVER_FIX,
+    NO_GPU_TEXT,
+    NVIDIA_ERRORS,
+    Known,
+    derive_kind,
+    first_known,
+    is_nvidia_gpu,
+    jetpack_for_l4t,
+    known,
+    parse_smi_list,
+    parse_tegra_release,
+    pci_record,
+)
 
-CHECKS = ("engine", "access", "limits", "gpu", "gpu_cdi", "jetson", "enroot")
-NO_GPU_REASON = "no NVIDIA GPU (PCI 10de, class 0300/0302)"
-NVIDIA_VENDOR = "10de"
-GPU_CLASSES = ("0300", "0302")
 CDI_SPECS = ("/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml")
 MARKER = "gpu-verify-ok"
 OUTPUT_LIMIT = 2048
 PAGE_SIZE = 4096
 ENROOT_NAME = "gpu-verify"
 
-# (needle in lower-cased output, key, diagnosis, fix); the first match wins, so specific first.
-DIAGNOSES: tuple[tuple[str, str, str, str], ...] = (
-    (
-        'could not select device driver "" with capabilities: [[gpu]]',
+# This toolkit is the only writer of /etc/docker/daemon.json (docker_daemon_json), so fixes
+# send people back to it rather than to tools that rewrite the file themselves.
+REAPPLY = (
+    "Re-run this toolkit (`./provision.sh apply`): on a GPU host its nvidia_container_toolkit "
+    "role (jetson_container_runtime on a Jetson) installs the NVIDIA Container Toolkit, "
+    "registers the nvidia runtime in daemon.json and restarts Docker once."
+)
+
+# Docker and container-runtime failures (patterns over gpuhost_nvidia.normalise_message text:
+# straight quotes, one space for any white space). diagnose() tries NVIDIA_ERRORS first, then
+# these; within a table the first match wins, so specific entries go first.
+DOCKER_ERRORS: tuple[Known, ...] = (
+    known(
         "no_gpu_driver_in_docker",
+        # Any driver name, or none: `docker run --gpus` asks for "", compose's
+        # `driver: nvidia` for "nvidia", and Docker before 19.03.x printed no quotes.
+        r'could not select device driver (?:"[^"]*" )?with capabilities:? ?\[\[gpu\]\]',
         "Docker has no GPU device driver: the NVIDIA Container Toolkit is missing, or Docker was "
         "not restarted after it was installed (dockerd looks for nvidia-container-runtime-hook "
         "only at start).",
-        "Install nvidia-container-toolkit, then restart Docker (systemctl restart docker).",
+        REAPPLY,
     ),
-    (
-        "driver/library version mismatch",
-        "driver_version_mismatch",
-        "The loaded NVIDIA kernel module and the installed user-space driver differ (the driver "
-        "was upgraded without a reboot).",
-        "Reboot, or unload and reload the nvidia kernel modules.",
-    ),
-    (
-        "failed to initialize nvml: unknown error",
-        "nvml_unknown_error",
-        "The container lost its GPU devices: with the systemd cgroup driver a "
-        "`systemctl daemon-reload` drops the device rules of running containers.",
-        "Recreate the container; avoid needless daemon-reloads (or create the /dev/char symlinks "
-        "with `nvidia-ctk system create-dev-char-symlinks --create-all`).",
-    ),
-    (
-        "invoking the nvidia container runtime hook directly",
+    known(
         "jetson_gpus_flag",
+        r"invoking the NVIDIA Container Runtime Hook directly",
         "The NVIDIA Container Toolkit runs in CSV mode (Jetson) or CDI mode, where the docker "
         "--gpus flag is not supported by design.",
         "Use --runtime nvidia (or make nvidia the default runtime) instead of --gpus.",
     ),
-    (
-        "unknown or invalid runtime name: nvidia",
+    known(
         "no_nvidia_runtime",
+        # Docker 17-19: "Unknown runtime specified nvidia"; Docker 20+: "unknown or invalid
+        # runtime name: nvidia".
+        r"unknown runtime specified:? ?nvidia|unknown or invalid runtime name:? ?nvidia",
         "Docker does not know a runtime called nvidia: it is not configured in daemon.json, or "
         "Docker was not restarted after it was.",
-        "Run `nvidia-ctk runtime configure --runtime=docker` (or the role that writes "
-        "daemon.json) and restart Docker.",
+        REAPPLY,
     ),
-    (
-        "couldn't communicate with the nvidia driver",
-        "no_nvidia_driver",
-        "nvidia-smi cannot talk to the NVIDIA kernel driver: it is not installed, not built for "
-        "the running kernel, or not loaded.",
-        "Install the NVIDIA driver for this kernel and reboot (or modprobe nvidia).",
-    ),
-    (
-        "permission denied while trying to connect to the docker daemon socket",
+    known(
         "docker_socket_denied",
+        r"permission denied while trying to connect to the Docker daemon socket",
         "The user may not use the Docker socket: not in the docker group, or the membership is "
         "newer than the login session.",
         "Add the user to the docker group (docker_access_users) and log in again.",
     ),
-    (
-        "cannot connect to the docker daemon",
+    known(
         "docker_not_running",
+        r"cannot connect to the Docker daemon",
         "The Docker daemon is not running (or listens on another socket).",
         "Start it: systemctl enable --now docker; see journalctl -u docker if it does not start.",
     ),
-    (
-        'exec: "nvidia-smi": executable file not found',
+    known(
         "no_smi_in_container",
+        r'exec:? ?"nvidia-smi": executable file not found',
         "The container started but has no nvidia-smi: no NVIDIA runtime or hook injected the "
         "driver utilities into it.",
-        "Check the NVIDIA Container Toolkit setup (nvidia-ctk runtime configure) and restart "
-        "Docker.",
+        REAPPLY,
     ),
-    (
-        "unable to find image",
+    known(
         "image_unavailable",
+        r"unable to find image",
         "The image is not on the host and could not be pulled (no registry reachable?).",
         "Point gpu_verify_image / gpu_verify_gpu_image at a mirror, or load the image first.",
     ),
 )
+DIAGNOSES: tuple[Known, ...] = (*NVIDIA_ERRORS, *DOCKER_ERRORS)
 
 DRIVER_NOT_LOADED = {
     "key": "driver_not_loaded",
     "diagnosis": "The host has an NVIDIA GPU but the NVIDIA kernel driver is not loaded "
     "(/proc/driver/nvidia/version is missing): containers cannot use the GPU.",
-    "fix": "Install the NVIDIA driver for the running kernel and reboot (or modprobe nvidia).",
+    "fix": DRIVER_FIX,
 }
 
-DETECT_SCRIPT = r"""
+# What this run may have changed since host_facts gathered provision_host (docker_engine
+# installs Docker, later roles enroot and the CDI spec): looked at live, one command.
+LIVE_SCRIPT = r"""
+command -v docker >/dev/null 2>&1 && echo "docker=$(command -v docker)"
+command -v enroot >/dev/null 2>&1 && echo "enroot=$(command -v enroot)"
+for f in /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml; do [ -e "$f" ] && echo "cdi=$f"; done
+true
+"""
+
+# The hardware, only when no provision_host fact is given (the testinfra suite, ad-hoc runs):
+# read with the fact's own PCI filter and kind rule (gpuhost_nvidia), so both agree.
+HARDWARE_SCRIPT = r"""
 for d in /sys/bus/pci/devices/*; do
   [ -r "$d/class" ] || continue
   echo "pci=${d##*/} $(cat "$d/vendor") $(cat "$d/device") $(cat "$d/class")"
 done
 [ -e /proc/driver/nvidia/version ] && echo "driver=loaded"
 [ -r /etc/nv_tegra_release ] && echo "tegra=$(head -n 1 /etc/nv_tegra_release)"
-command -v docker >/dev/null 2>&1 && echo "docker=$(command -v docker)"
-command -v enroot >/dev/null 2>&1 && echo "enroot=$(command -v enroot)"
-for f in /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml; do [ -e "$f" ] && echo "cdi=$f"; done
 true
 """
 
@@ -260,35 +278,6 @@ LIMITS_SCRIPT = (
     ' $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)";'
     ' echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"; fi'
 )
-
-
-@dataclass(frozen=True)
-class Cmd:
-    """One finished command: what ran and what it said."""
-
-    argv: tuple[str, ...]
-    rc: int
-    stdout: str = ""
-    stderr: str = ""
-
-    @property
-    def command(self) -> str:
-        return shlex.join(self.argv)
-
-    @property
-    def ok(self) -> bool:
-        return self.rc == 0
-
-    @property
-    def text(self) -> str:
-        """Everything it printed (for diagnosis)."""
-        return "\n".join(part for part in (self.stdout.strip(), self.stderr.strip()) if part)
-
-    @property
-    def evidence_output(self) -> str:
-        # stdout only on success: pull progress and other stderr chatter would make the report
-        # differ between runs that mean the same.
-        return self.stdout.strip() if self.ok else self.text
 
 
 Runner = Callable[[list[str]], Cmd]
@@ -329,7 +318,7 @@ def parse_cgroup_limits(text: str) -> dict[str, Any]:
 
 
 def parse_detect(text: str) -> dict[str, Any]:
-    """Parse DETECT_SCRIPT output into what the checks need to know about the host."""
+    """Parse LIVE_SCRIPT (and HARDWARE_SCRIPT) output into what the checks need."""
     gpus: list[dict[str, str]] = []
     out: dict[str, Any] = {
         "gpus": gpus,
@@ -356,14 +345,12 @@ def parse_detect(text: str) -> dict[str, Any]:
     return out
 
 
-def _pci_gpu(fields: list[str]) -> dict[str, str] | None:
+def _pci_gpu(fields: list[str]) -> dict[str, Any] | None:
+    """`ADDRESS VENDOR DEVICE CLASS` as sysfs prints them -> a GPU record, or None."""
     if len(fields) != 4:
         return None
-    address, vendor, device, klass = (f.lower().removeprefix("0x") for f in fields)
-    class_id = klass[:4]
-    if vendor != NVIDIA_VENDOR or class_id not in GPU_CLASSES:
-        return None
-    return {"pci_address": address, "vendor_id": vendor, "device_id": device, "class_id": class_id}
+    record = pci_record(*fields)
+    return record if is_nvidia_gpu(record) else None
 
 
 def jetpack_major(jetson: dict[str, Any]) -> int | None:
@@ -390,17 +377,12 @@ def parse_socket_stat(text: str) -> tuple[str, int] | None:
     return fields[0], int(fields[1], 8)
 
 
-def normalise_quotes(text: str) -> str:
-    return text.replace("\u2018", "'").replace("\u2019", "'")
-
-
 def diagnose(text: str) -> dict[str, str] | None:
     """Map a known failure text to {key, diagnosis, fix}; None when it is not recognised."""
-    lowered = normalise_quotes(text).lower()
-    for needle, key, diagnosis, fix in DIAGNOSES:
-        if needle in lowered:
-            return {"key": key, "diagnosis": diagnosis, "fix": fix}
-    return None
+    entry = first_known(text, DIAGNOSES)
+    if entry is None:
+        return None
+    return {"key": entry.key, "diagnosis": entry.diagnosis, "fix": entry.fix}
 
 
 def trim(text: str, limit: int = OUTPUT_LIMIT) -> str:
@@ -466,8 +448,8 @@ def failed(name: str, what: str, cmd: Cmd, cmds: Iterable[Cmd | None] = ()) -> d
 # --------------------------------------------------------------------------------------------
 
 
-def detect_command() -> list[str]:
-    return ["sh", "-c", DETECT_SCRIPT]
+def detect_command(hardware: bool) -> list[str]:
+    return ["sh", "-c", LIVE_SCRIPT + (HARDWARE_SCRIPT if hardware else "")]
 
 
 def engine_commands(image: str) -> dict[str, list[str]]:
@@ -644,7 +626,7 @@ def _gpu_gate(name: str, host: dict[str, Any]) -> dict[str, Any] | None:
     if host.get("kind") == "cpu" and gpus:
         return result(name, "skip", "GPU work is turned off for this host (kind forced to cpu)")
     if not gpus:
-        return result(name, "skip", NO_GPU_REASON)
+        return result(name, "skip", NO_GPU_TEXT)
     if not host.get("driver_loaded"):
         where = ", ".join(g.get("pci_address", "?") for g in gpus)
         return result(
@@ -792,32 +774,34 @@ def failure_message(entry: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def host_info(detected: dict[str, Any], fact: dict[str, Any] | None) -> dict[str, Any]:
-    """What the checks need, from the fact where there is one, else from detection."""
-    tegra = parse_tegra_release(detected.get("tegra_release"))
-    if fact:
-        driver = fact.get("nvidia_driver") or {}
-        jetson = fact.get("jetson") or {}
-        enroot = fact.get("enroot") or {}
-        return {
-            "kind": fact.get("kind") or "cpu",
-            "gpus": fact.get("gpus") or [],
-            "driver_loaded": bool(driver.get("loaded")),
-            "jetson": jetson,
-            "enroot": bool(enroot.get("installed")),
-            "docker": bool(detected.get("docker")),
-            "cdi_specs": detected.get("cdi_specs") or [],
-        }
-    is_jetson = tegra["l4t_release"] is not None
-    kind = "jetson" if is_jetson else "dgpu" if detected.get("gpus") else "cpu"
-    return {
-        "kind": kind,
-        "gpus": detected.get("gpus") or [],
-        "driver_loaded": bool(detected.get("driver_loaded")),
-        "jetson": {"detected": is_jetson, **tegra},
+def host_info(detected: dict[str, Any], fact: ProvisionHost | None) -> dict[str, Any]:
+    """What the checks need: the hardware from the fact when given, else from detection.
+
+    Docker, enroot and the CDI spec always come from detection: roles that ran after
+    host_facts in this run may have installed them.
+    """
+    live = {
         "enroot": bool(detected.get("enroot")),
         "docker": bool(detected.get("docker")),
         "cdi_specs": detected.get("cdi_specs") or [],
+    }
+    if fact:
+        return {
+            "kind": fact["kind"],
+            "gpus": fact["gpus"],
+            "driver_loaded": bool(fact["nvidia_driver"]["loaded"]),
+            "jetson": fact["jetson"],
+            **live,
+        }
+    tegra = parse_tegra_release(detected.get("tegra_release"))
+    is_jetson = tegra["l4t_release"] is not None
+    gpus = detected.get("gpus") or []
+    return {
+        "kind": derive_kind(gpus, is_jetson),
+        "gpus": gpus,
+        "driver_loaded": bool(detected.get("driver_loaded")),
+        "jetson": {"detected": is_jetson, **tegra},
+        **live,
     }
 
 
@@ -928,12 +912,12 @@ CHECK_FUNCTIONS: dict[str, Callable[[Runner, dict[str, Any], Options], dict[str,
 }
 
 
-def detect_host(run: Runner, fact: dict[str, Any] | None) -> dict[str, Any]:
-    return host_info(parse_detect(run(detect_command()).stdout), fact)
+def detect_host(run: Runner, fact: ProvisionHost | None) -> dict[str, Any]:
+    return host_info(parse_detect(run(detect_command(hardware=not fact)).stdout), fact)
 
 
 def run_checks(
-    run: Runner, names: Iterable[str], opts: Options, fact: dict[str, Any] | None = None
+    run: Runner, names: Iterable[str], opts: Options, fact: ProvisionHost | None = None
 ) -> list[dict[str, Any]]:
     """Run the named checks (in CHECKS order) and return their results."""
     wanted = set(names)
@@ -947,21 +931,8 @@ def run_checks(
 
 
 def module_runner(module: AnsibleModule, timeout: int) -> Runner:
-    timeout_bin = module.get_bin_path("timeout")
-
-    def run(argv: list[str]) -> Cmd:
-        full = [timeout_bin, "-k", "5", str(timeout), *argv] if timeout_bin else argv
-        try:
-            rc, out, err = module.run_command(
-                full, cwd="/", environ_update={"LC_ALL": "C"}, handle_exceptions=False
-            )
-        except OSError as exc:
-            return Cmd(tuple(argv), 127, "", str(exc))
-        if timeout_bin and rc == 124:
-            err = f"{err}\ntimed out after {timeout} s".strip()
-        return Cmd(tuple(argv), rc, out, err)
-
-    return run
+    """Commands under gpuhost_host's timeout rule (image pulls run inside docker run)."""
+    return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"))
 
 
 def main() -> None:

@@ -15,7 +15,12 @@ description:
     C(provision_host).
   - It never changes the host and never fails because a tool or file is missing; a missing tool is
     reported as a value such as C(installed=false).
-  - Commands run with a short timeout (coreutils C(timeout) when present).
+  - Commands follow one timeout rule (module_utils/gpuhost_host.py) - each runs under coreutils
+    C(timeout -k 5 command_timeout) when the host has C(timeout), and a command that ran out of
+    time is reported as C(timeout), never left hanging.
+  - Installed packages (C(packages)) and the entries of the apt source/key and Docker drop-in
+    directories (C(config_files)) are included so that later roles decide on the controller
+    instead of probing the host again.
   - A GPU is a PCI function with vendor C(10de) and class C(0300) (VGA) or C(0302) (3D). NVIDIA
     audio (C(0403)), USB and NVSwitch bridge (C(0680)) functions are not GPUs.
 version_added: "1.0.0"
@@ -29,7 +34,9 @@ options:
     default: /
   force_kind:
     description:
-      - Override the derived C(kind) (empty means detect). Use it to force GPU work on or off.
+      - Override the derived C(kind) (empty means detect). Use it to force GPU work on or off,
+        or C(jetson) for a Jetson/IGX with a PCIe NVIDIA card whose integrated GPU is the one
+        wanted (a PCI GPU makes the derived kind C(dgpu)).
     type: str
     default: ""
     choices: ["", dgpu, jetson, cpu]
@@ -39,7 +46,8 @@ options:
     default: 15
 notes:
   - Supports check mode (it only reads).
-  - The L4T to JetPack table follows NVIDIA's published mapping (JetPack 4 to 7).
+  - The L4T to JetPack table follows NVIDIA's published mapping (exact pairs for JetPack 4 to 7,
+    the family for L4T R21 to R31).
 """
 
 EXAMPLES = r"""
@@ -68,8 +76,8 @@ ansible_facts:
           sample: 1
         kind:
           description: >-
-            dgpu (an NVIDIA PCI GPU is present), jetson (NVIDIA Jetson / L4T) or cpu;
-            force_kind overrides it.
+            dgpu (an NVIDIA PCI GPU is present, also on an L4T host), jetson (NVIDIA Jetson /
+            L4T without a PCI GPU) or cpu; force_kind overrides it.
           type: str
           sample: dgpu
         os:
@@ -89,6 +97,12 @@ ansible_facts:
               type: str
               sample: ubuntu
             pretty_name: {description: PRETTY_NAME, type: str, sample: Ubuntu 22.04.4 LTS}
+            repo_id:
+              description: >-
+                The distribution path of Docker's apt repository - ID when it is debian, ubuntu
+                or raspbian, else ubuntu when ID_LIKE names it, else debian.
+              type: str
+              sample: ubuntu
         arch:
           description: Architecture names.
           type: dict
@@ -194,6 +208,24 @@ ansible_facts:
             installed: {description: enroot is present, type: bool}
             version: {description: Version, type: str}
             caps: {description: The enroot+caps package is installed, type: bool}
+        packages:
+          description: >-
+            Installed (or held) packages from one dpkg-query over the patterns docker*,
+            containerd*, runc, podman-docker, moby-*, nvidia-container*, libnvidia-container*,
+            nvidia-l4t-core and enroot* (rpm -q of the fact's own names on RPM hosts).
+          type: dict
+          sample: {docker-ce: {version: "5:27.5.1-1~debian.12~bookworm", held: true}}
+          contains:
+            version: {description: Installed version; null when held but not installed, type: str}
+            held: {description: The dpkg selection is hold, type: bool}
+        config_files:
+          description: >-
+            Host paths of the entries of /etc/apt/sources.list.d, /etc/apt/keyrings,
+            /usr/share/keyrings, /etc/apt/trusted.gpg.d, /etc/systemd/system/docker.service.d and
+            /etc/systemd/system/docker.socket.d, sorted per directory.
+          type: list
+          elements: str
+          sample: [/etc/apt/sources.list.d/docker.sources]
         summary:
           description: One human line.
           type: str
@@ -209,17 +241,39 @@ import os
 import platform
 import re
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_nvidia import jetpack_for_l4t, parse_smi_list, parse_tegra_release
-
-SCHEMA_VERSION = 1
-NVIDIA_VENDOR = "10de"
-GPU_CLASSES = ("0300", "0302")
-NO_GPU_TEXT = "no NVIDIA GPU (PCI 10de, class 0300/0302)"
+from ansible.module_utils.gpuhost_fact import (
+    SCHEMA_VERSION,
+    ArchFact,
+    DockerFact,
+    DriverFact,
+    EnrootFact,
+    JetsonFact,
+    KernelFact,
+    OsFact,
+    PackageFact,
+    PciGpu,
+    ProvisionHost,
+    SmiFact,
+    SmiGpu,
+    ToolkitFact,
+)
+from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, Exec, module_executor
+from ansible.module_utils.gpuhost_nvidia import (
+    KINDS,
+    NO_GPU_TEXT,
+    NVIDIA_VENDOR,
+    classify_nvidia_smi_error,
+    derive_kind,
+    is_nvidia_gpu,
+    jetpack_for_l4t,
+    parse_smi_list,
+    parse_tegra_release,
+    pci_record,
+)
 
 # Common datacenter/workstation parts; lspci names win when lspci is installed.
 GPU_NAMES: dict[str, str] = {
@@ -260,7 +314,22 @@ DPKG_ARCH = {
 }
 
 DOCKER_PACKAGES = ("docker-ce", "docker.io", "moby-engine")
-PACKAGE_QUERY = (
+# dpkg-query patterns for every package a role decides on: Docker's and the distribution's
+# engines and their conflicts (docker_engine's docker_engine_known_packages), the NVIDIA
+# container stack, enroot and L4T. One query; unknown patterns only make dpkg-query exit 1.
+DPKG_PATTERNS = (
+    "docker*",
+    "containerd*",
+    "runc",
+    "podman-docker",
+    "moby-*",
+    "nvidia-container*",
+    "libnvidia-container*",
+    "nvidia-l4t-core",
+    "enroot*",
+)
+# rpm -q takes names, not patterns: the ones the fact itself reads.
+RPM_PACKAGES = (
     *DOCKER_PACKAGES,
     "nvidia-container-toolkit",
     "nvidia-container-toolkit-base",
@@ -268,6 +337,19 @@ PACKAGE_QUERY = (
     "enroot",
     "enroot+caps",
 )
+# Directories whose entries the roles clean up or check (stale apt repos and keys, Docker's
+# unit drop-ins); reported as full host paths in config_files.
+CONFIG_DIRS = (
+    "/etc/apt/sources.list.d",
+    "/etc/apt/keyrings",
+    "/usr/share/keyrings",
+    "/etc/apt/trusted.gpg.d",
+    "/etc/systemd/system/docker.service.d",
+    "/etc/systemd/system/docker.socket.d",
+)
+# os-release IDs Docker publishes apt repositories under; other Debian family members use
+# Ubuntu's when ID_LIKE says ubuntu, else Debian's.
+DOCKER_REPO_IDS = ("debian", "ubuntu", "raspbian")
 SEARCH_DIRS = (
     "/usr/local/sbin",
     "/usr/local/bin",
@@ -276,42 +358,6 @@ SEARCH_DIRS = (
     "/sbin",
     "/bin",
     "/snap/bin",
-)
-
-SMI_ERRORS: tuple[tuple[str, str, str], ...] = (
-    (
-        "couldn't communicate with the nvidia driver",
-        "no_driver",
-        "nvidia-smi cannot talk to the NVIDIA kernel driver: the driver is not installed, not "
-        "built for this kernel, or not loaded (a reboot after installing it usually helps)",
-    ),
-    (
-        "driver/library version mismatch",
-        "version_mismatch",
-        "the loaded NVIDIA kernel module and the installed user-space driver differ (driver "
-        "upgraded without a reboot): reboot, or unload and reload the nvidia modules",
-    ),
-    (
-        "no devices were found",
-        "no_devices",
-        "the NVIDIA driver is loaded but found no usable GPU",
-    ),
-    (
-        "couldn't find libnvidia-ml.so",
-        "nvml_missing",
-        "nvidia-smi cannot find libnvidia-ml.so: the user-space driver is incomplete",
-    ),
-    (
-        "failed to initialize nvml: unknown error",
-        "nvml_unknown",
-        "NVML failed with an unknown error (seen inside containers after systemctl daemon-reload "
-        "with the systemd cgroup driver)",
-    ),
-    (
-        "insufficient permissions",
-        "permissions",
-        "nvidia-smi lacks permission to open the NVIDIA device nodes",
-    ),
 )
 
 
@@ -350,10 +396,18 @@ def os_family(os_id: str, id_like: str) -> str:
     return os_id
 
 
+def docker_repo_id(os_id: str, id_like: str) -> str:
+    """The distribution path Docker's apt repository has for this host (debian|ubuntu|raspbian)."""
+    if os_id in DOCKER_REPO_IDS:
+        return os_id
+    return "ubuntu" if "ubuntu" in id_like.split() else "debian"
+
+
 def parse_os_release(text: str) -> dict[str, Any]:
-    """Return id, version, codename (Ubuntu's for derivatives), family, pretty_name and name."""
+    """Return the os fact's keys plus name (for the summary only)."""
     values = parse_key_values(text)
     os_id = values.get("ID", "").lower() or None
+    id_like = values.get("ID_LIKE", "").lower()
     codename = values.get("UBUNTU_CODENAME") or values.get("VERSION_CODENAME") or None
     if codename is None:
         match = re.search(r"\(([A-Za-z]+)[^)]*\)", values.get("VERSION", ""))
@@ -362,8 +416,9 @@ def parse_os_release(text: str) -> dict[str, Any]:
         "id": os_id,
         "version": values.get("VERSION_ID") or None,
         "codename": codename,
-        "family": os_family(os_id or "", values.get("ID_LIKE", "").lower()) or None,
+        "family": os_family(os_id or "", id_like) or None,
         "pretty_name": values.get("PRETTY_NAME") or None,
+        "repo_id": docker_repo_id(os_id or "", id_like),
         "name": values.get("NAME") or None,
     }
 
@@ -373,21 +428,6 @@ def gpu_name(device_id: str, lspci_name: str | None = None) -> str | None:
     if lspci_name and not re.fullmatch(r"Device [0-9a-fA-F]{4}", lspci_name):
         return lspci_name
     return GPU_NAMES.get(device_id.lower())
-
-
-def pci_record(address: str, vendor: str, device: str, pci_class: str) -> dict[str, Any]:
-    """Normalise sysfs/lspci ids ("0x10de", "0x030200") into the gpus[] item shape."""
-
-    def hex_id(value: str, width: int) -> str:
-        return value.strip().lower().replace("0x", "")[:width].zfill(width)
-
-    return {
-        "pci_address": address,
-        "vendor_id": hex_id(vendor, 4),
-        "device_id": hex_id(device, 4),
-        "class_id": hex_id(pci_class, 4),
-        "name": None,
-    }
 
 
 def parse_pci_sysfs(entries: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
@@ -461,14 +501,22 @@ def short_address(address: str) -> str:
 
 def select_gpus(
     devices: list[dict[str, Any]], names: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Keep NVIDIA VGA/3D functions only; audio, USB and NVSwitch bridges are not GPUs."""
-    gpus = []
+) -> list[PciGpu]:
+    """Keep NVIDIA VGA/3D functions only, named by lspci or the built-in table."""
+    gpus: list[PciGpu] = []
     for device in devices:
-        if device["vendor_id"] != NVIDIA_VENDOR or device["class_id"] not in GPU_CLASSES:
+        if not is_nvidia_gpu(device):
             continue
         lspci_name = (names or {}).get(short_address(device["pci_address"])) or device.get("name")
-        gpus.append(dict(device, name=gpu_name(device["device_id"], lspci_name)))
+        gpus.append(
+            {
+                "pci_address": device["pci_address"],
+                "vendor_id": device["vendor_id"],
+                "device_id": device["device_id"],
+                "class_id": device["class_id"],
+                "name": gpu_name(device["device_id"], lspci_name),
+            }
+        )
     return gpus
 
 
@@ -490,25 +538,20 @@ def parse_nvidia_version(text: str) -> dict[str, str | None]:
     return {"version": None, "module_type": None}
 
 
-def parse_nvidia_smi_list(text: str) -> list[dict[str, Any]]:
+def parse_nvidia_smi_list(text: str) -> list[SmiGpu]:
     """`nvidia-smi -L` in the fact's shape: GPUs with their MIG devices as {index, name, uuid}."""
     return [
-        dict(gpu, mig=[{key: mig[key] for key in ("index", "name", "uuid")} for mig in gpu["mig"]])
+        {
+            "index": gpu["index"],
+            "name": gpu["name"],
+            "uuid": gpu["uuid"],
+            "mig": [
+                {"index": mig["index"], "name": mig["name"], "uuid": mig["uuid"]}
+                for mig in gpu["mig"]
+            ],
+        }
         for gpu in parse_smi_list(text)
     ]
-
-
-def classify_nvidia_smi_error(output: str) -> dict[str, str]:
-    """Map nvidia-smi's failure text to a short code and a readable reason."""
-    lowered = output.lower().replace("\u2018", "'").replace("\u2019", "'")
-    for needle, code, reason in SMI_ERRORS:
-        if needle in lowered:
-            nvml = re.search(r"NVML library version:\s*(\S+)", output)
-            if nvml:
-                reason += f" (NVML library version {nvml.group(1)})"
-            return {"error": code, "reason": reason}
-    first = next((line.strip() for line in output.splitlines() if line.strip()), "no output")
-    return {"error": "failed", "reason": "nvidia-smi failed: " + first}
 
 
 def parse_l4t_core_version(version: str) -> dict[str, str | None]:
@@ -615,14 +658,30 @@ def parse_daemon_json(text: str, cgroup_version: int | None) -> dict[str, Any]:
     }
 
 
-def parse_dpkg_query(text: str) -> dict[str, str]:
-    """Installed packages from dpkg-query -W (Package, db:Status-Abbrev, Version; tab separated)."""
-    installed = {}
+def parse_dpkg_query(text: str) -> dict[str, PackageFact]:
+    """dpkg-query -W lines (Package, db:Status-Abbrev, Version; tab separated) -> packages.
+
+    Status-Abbrev is selection, state, error flag: a second letter "i" is installed (whatever
+    the selection, so a held "hi" package counts), a first letter "h" is held. Packages that
+    are neither (removed, config files only, never installed) are left out; one that is held
+    but not installed is kept with version None, so a hold can still be released.
+    """
+    packages: dict[str, PackageFact] = {}
     for line in text.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 3 and parts[1].startswith("ii") and parts[2].strip():
-            installed[parts[0].strip()] = parts[2].strip()
-    return installed
+        if len(parts) < 3:
+            continue
+        name, status, version = parts[0].strip(), parts[1].strip(), parts[2].strip()
+        installed = len(status) > 1 and status[1] == "i" and bool(version)
+        held = status.startswith("h")
+        if name and (installed or held):
+            packages[name] = {"version": version if installed else None, "held": held}
+    return packages
+
+
+def installed_versions(packages: dict[str, PackageFact]) -> dict[str, str]:
+    """name -> version of the installed packages."""
+    return {name: pkg["version"] for name, pkg in packages.items() if pkg["version"]}
 
 
 def parse_docker_version(text: str) -> str | None:
@@ -643,20 +702,8 @@ def parse_first_version(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def derive_kind(gpus: list[dict[str, Any]], jetson_detected: bool, force: str = "") -> str:
-    """dgpu when an NVIDIA PCI GPU exists, jetson on L4T, else cpu; a forced kind wins."""
-    if force:
-        return force
-    if gpus:
-        return "dgpu"
-    if jetson_detected:
-        return "jetson"
-    return "cpu"
-
-
-def os_label(os_facts: dict[str, Any]) -> str:
-    name = (os_facts.get("name") or os_facts.get("id") or "Linux").replace(" GNU/Linux", "")
-    label = name
+def os_label(os_facts: dict[str, Any], name: str | None) -> str:
+    label = (name or os_facts.get("id") or "Linux").replace(" GNU/Linux", "")
     if os_facts.get("version"):
         label += " " + os_facts["version"]
     if os_facts.get("codename"):
@@ -664,7 +711,7 @@ def os_label(os_facts: dict[str, Any]) -> str:
     return label
 
 
-def _gpu_phrase(fact: dict[str, Any]) -> str:
+def _gpu_phrase(fact: ProvisionHost) -> str:
     gpus = fact["gpus"]
     if not gpus:
         return NO_GPU_TEXT
@@ -684,7 +731,7 @@ def _gpu_phrase(fact: dict[str, Any]) -> str:
     return phrase
 
 
-def _jetson_phrase(jetson: dict[str, Any]) -> str:
+def _jetson_phrase(jetson: JetsonFact) -> str:
     phrase = "Jetson"
     if jetson["board"]:
         phrase += " " + jetson["board"]
@@ -695,9 +742,9 @@ def _jetson_phrase(jetson: dict[str, Any]) -> str:
     return phrase
 
 
-def build_summary(fact: dict[str, Any]) -> str:
+def build_summary(fact: ProvisionHost, os_name: str | None, forced: bool) -> str:
     """One human line: OS, arch, accelerator, Docker."""
-    parts = ["{} {}".format(os_label(fact["os"]), fact["arch"]["machine"] or "")]
+    parts = ["{} {}".format(os_label(dict(fact["os"]), os_name), fact["arch"]["machine"] or "")]
     parts.append(
         _jetson_phrase(fact["jetson"]) if fact["jetson"]["detected"] else _gpu_phrase(fact)
     )
@@ -712,7 +759,7 @@ def build_summary(fact: dict[str, Any]) -> str:
     else:
         parts.append("no Docker")
     line = ", ".join(part.strip() for part in parts)
-    if fact.get("_forced"):
+    if forced:
         line += "; kind forced to " + fact["kind"]
     return line
 
@@ -723,15 +770,14 @@ def build_summary(fact: dict[str, Any]) -> str:
 
 
 class Host:
-    """Files under ROOT and commands found under ROOT's bin directories."""
+    """Files under ROOT and commands found under ROOT's bin directories.
 
-    def __init__(
-        self, root: str, runner: Callable[[list[str]], tuple[int, str, str]], timeout: int
-    ) -> None:
+    Commands follow gpuhost_host's timeout rule, with ROOT's own `timeout` when it has one.
+    """
+
+    def __init__(self, root: str, execute: Exec, timeout: int) -> None:
         self.root = Path(root)
-        self.runner = runner
-        self.timeout = timeout
-        self._timeout_bin = self.which("timeout")
+        self.runner = CommandRunner(execute, timeout, self.which("timeout"))
 
     def path(self, path: str) -> Path:
         return self.root / path.lstrip("/")
@@ -755,6 +801,14 @@ class Host:
         except OSError:
             return False
 
+    def entries(self, directory: str) -> list[str]:
+        """Host paths of the entries of DIRECTORY ([] when it does not exist)."""
+        try:
+            names = sorted(entry.name for entry in self.path(directory).iterdir())
+        except OSError:
+            return []
+        return [f"{directory.rstrip('/')}/{name}" for name in names]
+
     def which(self, name: str) -> str | None:
         dirs = list(SEARCH_DIRS)
         if str(self.root) == "/":
@@ -765,37 +819,41 @@ class Host:
                 return str(candidate)
         return None
 
-    def run(self, name: str, *args: str) -> tuple[int, str, str] | None:
-        """Run a command if it exists; None when it does not. rc 124 means timed out."""
+    def run(self, name: str, *args: str) -> Cmd | None:
+        """Run a command if it exists; None when it does not."""
         binary = self.which(name)
         if binary is None:
             return None
-        argv = [binary, *args]
-        if self._timeout_bin:
-            argv = [self._timeout_bin, "-k", "2", str(self.timeout), *argv]
-        try:
-            return self.runner(argv)
-        except Exception as exc:  # a broken tool must not fail fact gathering
-            return (1, "", str(exc))
+        return self.runner([binary, *args])
 
 
-def gather_os(host: Host) -> dict[str, Any]:
+def gather_os(host: Host) -> tuple[OsFact, str | None]:
+    """The os fact and the distribution's NAME (for the summary)."""
     text = host.read("/etc/os-release") or host.read("/usr/lib/os-release") or ""
-    return parse_os_release(text)
+    parsed = parse_os_release(text)
+    os_fact: OsFact = {
+        "id": parsed["id"],
+        "version": parsed["version"],
+        "codename": parsed["codename"],
+        "family": parsed["family"],
+        "pretty_name": parsed["pretty_name"],
+        "repo_id": parsed["repo_id"],
+    }
+    return os_fact, parsed["name"]
 
 
-def gather_arch(host: Host) -> dict[str, Any]:
+def gather_arch(host: Host) -> ArchFact:
     machine = (host.read("/proc/sys/kernel/arch") or "").strip() or platform.machine() or None
     dpkg = None
     result = host.run("dpkg", "--print-architecture")
-    if result and result[0] == 0:
-        dpkg = result[1].strip() or None
+    if result and result.ok:
+        dpkg = result.stdout.strip() or None
     if dpkg is None and machine:
         dpkg = DPKG_ARCH.get(machine, machine)
     return {"machine": machine, "dpkg": dpkg}
 
 
-def gather_kernel(host: Host) -> dict[str, Any]:
+def gather_kernel(host: Host) -> KernelFact:
     release = (host.read("/proc/sys/kernel/osrelease") or "").strip() or platform.release() or None
     cgroup = cgroup_version_from_mounts(host.read("/proc/self/mounts") or "")
     if cgroup is None and host.exists("/sys/fs/cgroup/cgroup.controllers"):
@@ -822,7 +880,7 @@ def gather_kernel(host: Host) -> dict[str, Any]:
     }
 
 
-def gather_gpus(host: Host) -> list[dict[str, Any]]:
+def gather_gpus(host: Host) -> list[PciGpu]:
     entries: dict[str, dict[str, str]] = {}
     devices_dir = host.path("/sys/bus/pci/devices")
     try:
@@ -837,33 +895,33 @@ def gather_gpus(host: Host) -> list[dict[str, Any]]:
     devices = parse_pci_sysfs(entries)
     names: dict[str, str] = {}
     if any(d["vendor_id"] == NVIDIA_VENDOR for d in devices):
-        result = host.run("lspci", "-nn", "-mm", "-d", "10de:")
-        if result and result[0] == 0:
-            for record in parse_lspci(result[1]):
+        result = host.run("lspci", "-nn", "-mm", "-d", NVIDIA_VENDOR + ":")
+        if result and result.ok:
+            for record in parse_lspci(result.stdout):
                 if record["name"]:
                     names[short_address(record["pci_address"])] = record["name"]
     return select_gpus(devices, names)
 
 
-def gather_smi(host: Host) -> dict[str, Any]:
-    smi: dict[str, Any] = {"available": False, "gpus": [], "error": None, "reason": None}
+def gather_smi(host: Host) -> SmiFact:
+    smi: SmiFact = {"available": False, "gpus": [], "error": None, "reason": None}
     result = host.run("nvidia-smi", "-L")
     if result is None:
         smi.update(error="not_installed", reason="nvidia-smi is not installed")
         return smi
-    rc, out, err = result
-    if rc == 124:
+    if result.timed_out:
         smi.update(error="timeout", reason="nvidia-smi -L did not answer in time")
         return smi
-    gpus = parse_nvidia_smi_list(out)
-    if rc == 0 and gpus:
+    gpus = parse_nvidia_smi_list(result.stdout)
+    if result.ok and gpus:
         smi.update(available=True, gpus=gpus)
         return smi
-    smi.update(classify_nvidia_smi_error(out + "\n" + err))
+    classified = classify_nvidia_smi_error(result.stdout + "\n" + result.stderr)
+    smi.update(error=classified["error"], reason=classified["reason"])
     return smi
 
 
-def gather_driver(host: Host) -> dict[str, Any]:
+def gather_driver(host: Host) -> DriverFact:
     text = host.read("/proc/driver/nvidia/version")
     parsed = parse_nvidia_version(text or "")
     return {
@@ -874,24 +932,24 @@ def gather_driver(host: Host) -> dict[str, Any]:
     }
 
 
-def gather_packages(host: Host) -> dict[str, str]:
+def gather_packages(host: Host) -> dict[str, PackageFact]:
     result = host.run(
-        "dpkg-query", "-W", "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", *PACKAGE_QUERY
+        "dpkg-query", "-W", "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", *DPKG_PATTERNS
     )
     if result:
-        # rc is 1 when some names are unknown; the known ones are still listed.
-        return parse_dpkg_query(result[1])
-    result = host.run(
-        "rpm", "-q", "--qf", "%{NAME}\\tii\\t%{VERSION}-%{RELEASE}\\n", *PACKAGE_QUERY
-    )
+        # rc is 1 when some patterns match nothing; the others are still listed.
+        return parse_dpkg_query(result.stdout)
+    result = host.run("rpm", "-q", "--qf", "%{NAME}\\tii\\t%{VERSION}-%{RELEASE}\\n", *RPM_PACKAGES)
     if result:
-        return parse_dpkg_query(result[1])
+        return parse_dpkg_query(result.stdout)
     return {}
 
 
-def gather_jetson(
-    host: Host, packages: dict[str, str], kernel_release: str | None
-) -> dict[str, Any]:
+def gather_config_files(host: Host) -> list[str]:
+    return [path for directory in CONFIG_DIRS for path in host.entries(directory)]
+
+
+def gather_jetson(host: Host, installed: dict[str, str], kernel_release: str | None) -> JetsonFact:
     tegra = host.read("/etc/nv_tegra_release")
     family = (host.read("/sys/devices/soc0/family") or "").strip()
     source = None
@@ -900,10 +958,10 @@ def gather_jetson(
         source = "nv_tegra_release"
         parsed = parse_tegra_release(tegra)
         l4t = {"l4t_release": parsed["l4t_release"], "l4t_revision": parsed["l4t_revision"]}
-    if "nvidia-l4t-core" in packages:
+    if "nvidia-l4t-core" in installed:
         source = source or "nvidia-l4t-core"
         if not l4t["l4t_release"]:
-            l4t = parse_l4t_core_version(packages["nvidia-l4t-core"])
+            l4t = parse_l4t_core_version(installed["nvidia-l4t-core"])
     if family.lower().startswith("tegra"):
         source = source or "soc0_family"
     if kernel_release and kernel_release.endswith("-tegra"):
@@ -921,21 +979,28 @@ def gather_jetson(
     }
 
 
-def docker_package(host: Host, packages: dict[str, str]) -> str | None:
+def docker_package(host: Host, installed: dict[str, str]) -> str | None:
     for name in DOCKER_PACKAGES:
-        if name in packages:
+        if name in installed:
             return name
     if host.exists("/snap/bin/docker") or host.exists("/snap/docker"):
         return "snap"
     return None
 
 
-def gather_docker(host: Host, packages: dict[str, str], cgroup: int | None) -> dict[str, Any]:
-    package = docker_package(host, packages)
+def _set_daemon_fields(docker: DockerFact, fields: dict[str, Any]) -> None:
+    docker["runtimes"] = fields["runtimes"]
+    docker["default_runtime"] = fields["default_runtime"]
+    docker["cgroup_driver"] = fields["cgroup_driver"]
+    docker["data_root"] = fields["data_root"]
+
+
+def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> DockerFact:
+    package = docker_package(host, installed)
     cli = host.which("docker")
-    docker: dict[str, Any] = {
+    docker: DockerFact = {
         "installed": bool(cli or package),
-        "version": packages.get(package or "") if package != "snap" else None,
+        "version": installed.get(package or "") if package != "snap" else None,
         "package": package,
         "active": False,
         "answering": False,
@@ -947,70 +1012,72 @@ def gather_docker(host: Host, packages: dict[str, str], cgroup: int | None) -> d
     if not docker["installed"]:
         return docker
     active = host.run("systemctl", "is-active", "docker")
-    docker["active"] = bool(active and active[1].strip() == "active")
+    docker["active"] = bool(active and active.stdout.strip() == "active")
     info = host.run("docker", "info", "--format", "{{json .}}") if cli else None
-    parsed = parse_docker_info(info[1]) if info and info[0] == 0 else None
+    parsed = parse_docker_info(info.stdout) if info and info.ok else None
     if parsed and parsed["version"]:
-        docker.update(parsed, answering=True)
+        docker["version"] = parsed["version"]
+        docker["answering"] = True
+        _set_daemon_fields(docker, parsed)
         return docker
-    docker.update(parse_daemon_json(host.read("/etc/docker/daemon.json") or "", cgroup))
+    daemon_json = host.read("/etc/docker/daemon.json") or ""
+    _set_daemon_fields(docker, parse_daemon_json(daemon_json, cgroup))
     client = host.run("docker", "--version") if cli else None
-    if client and client[0] == 0:
-        docker["version"] = parse_docker_version(client[1]) or docker["version"]
+    if client and client.ok:
+        docker["version"] = parse_docker_version(client.stdout) or docker["version"]
     return docker
 
 
-def gather_toolkit(host: Host, packages: dict[str, str]) -> dict[str, Any]:
+def gather_toolkit(host: Host, installed: dict[str, str]) -> ToolkitFact:
     version = None
     result = host.run("nvidia-ctk", "--version")
-    if result and result[0] == 0:
-        version = parse_nvidia_ctk_version(result[1])
-    version = (
-        version
-        or packages.get("nvidia-container-toolkit")
-        or packages.get("nvidia-container-toolkit-base")
-    )
-    installed = result is not None or any(
-        name in packages for name in ("nvidia-container-toolkit", "nvidia-container-toolkit-base")
-    )
-    return {"installed": installed, "version": version}
-
-
-def gather_enroot(host: Host, packages: dict[str, str]) -> dict[str, Any]:
-    version = None
-    result = host.run("enroot", "version")
-    if result and result[0] == 0:
-        version = parse_first_version(result[1])
-    installed = result is not None or "enroot" in packages or "enroot+caps" in packages
+    if result and result.ok:
+        version = parse_nvidia_ctk_version(result.stdout)
+    packages = ("nvidia-container-toolkit", "nvidia-container-toolkit-base")
+    version = version or next((installed[p] for p in packages if p in installed), None)
     return {
-        "installed": installed,
-        "version": version or packages.get("enroot") or packages.get("enroot+caps"),
-        "caps": "enroot+caps" in packages,
+        "installed": result is not None or any(p in installed for p in packages),
+        "version": version,
     }
 
 
-def gather(host: Host, force_kind: str = "") -> dict[str, Any]:
+def gather_enroot(host: Host, installed: dict[str, str]) -> EnrootFact:
+    version = None
+    result = host.run("enroot", "version")
+    if result and result.ok:
+        version = parse_first_version(result.stdout)
+    return {
+        "installed": result is not None or "enroot" in installed or "enroot+caps" in installed,
+        "version": version or installed.get("enroot") or installed.get("enroot+caps"),
+        "caps": "enroot+caps" in installed,
+    }
+
+
+def gather(host: Host, force_kind: str = "") -> ProvisionHost:
     """Build the whole provision_host fact."""
     kernel = gather_kernel(host)
     packages = gather_packages(host)
-    os_facts = gather_os(host)
-    fact: dict[str, Any] = {
+    installed = installed_versions(packages)
+    os_fact, os_name = gather_os(host)
+    gpus = gather_gpus(host)
+    jetson = gather_jetson(host, installed, kernel["release"])
+    fact: ProvisionHost = {
         "schema": SCHEMA_VERSION,
-        "kind": "cpu",
-        "os": os_facts,
+        "kind": derive_kind(gpus, jetson["detected"], force_kind),
+        "os": os_fact,
         "arch": gather_arch(host),
         "kernel": kernel,
-        "gpus": gather_gpus(host),
+        "gpus": gpus,
         "nvidia_driver": gather_driver(host),
-        "jetson": gather_jetson(host, packages, kernel["release"]),
-        "docker": gather_docker(host, packages, kernel["cgroup_version"]),
-        "nvidia_container_toolkit": gather_toolkit(host, packages),
-        "enroot": gather_enroot(host, packages),
+        "jetson": jetson,
+        "docker": gather_docker(host, installed, kernel["cgroup_version"]),
+        "nvidia_container_toolkit": gather_toolkit(host, installed),
+        "enroot": gather_enroot(host, installed),
+        "packages": packages,
+        "config_files": gather_config_files(host),
         "summary": "",
     }
-    fact["kind"] = derive_kind(fact["gpus"], fact["jetson"]["detected"], force_kind)
-    fact["summary"] = build_summary(dict(fact, _forced=bool(force_kind)))
-    os_facts.pop("name", None)
+    fact["summary"] = build_summary(fact, os_name, bool(force_kind))
     return fact
 
 
@@ -1018,21 +1085,12 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "root": {"type": "path", "default": "/"},
-            "force_kind": {
-                "type": "str",
-                "default": "",
-                "choices": ["", "dgpu", "jetson", "cpu"],
-            },
+            "force_kind": {"type": "str", "default": "", "choices": ["", *KINDS]},
             "command_timeout": {"type": "int", "default": 15},
         },
         supports_check_mode=True,
     )
-
-    def runner(argv: list[str]) -> tuple[int, str, str]:
-        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
-        return rc, out, err
-
-    host = Host(module.params["root"], runner, module.params["command_timeout"])
+    host = Host(module.params["root"], module_executor(module), module.params["command_timeout"])
     fact = gather(host, module.params["force_kind"])
     module.exit_json(changed=False, ansible_facts={"provision_host": fact})
 

@@ -1,9 +1,10 @@
 """Unit-test set-up: the custom modules import as plain Python.
 
-The modules import ansible.module_utils.gpuhost_nvidia, which Ansible ships from
+The modules import ansible.module_utils.gpuhost_* files, which Ansible ships from
 plugins/module_utils inside their payload. Here tests/module_loader.py does that job: this file
-puts tests/ on sys.path (so test files can `from module_loader import load_module`) and adds
-plugins/module_utils to ansible.module_utils.__path__ before any test file is imported.
+puts tests/ on sys.path (so test files can `from module_loader import load_module` and read
+recorded outputs with `from fixture_loader import fixture`) and adds plugins/module_utils to
+ansible.module_utils.__path__ before any test file is imported.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ tree through its `root` option exactly as it reads / on a real host.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 import subprocess
@@ -15,17 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from module_loader import load_module, script_argv
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "host_facts"
-
+import yaml
+from fixture_loader import fixture
+from module_loader import ROOT, load_module, script_argv
 
 phf = load_module("provision_host_facts")
-
-
-def fixture_body(relative: str) -> str:
-    return (FIXTURES / relative).read_text(encoding="utf-8").partition("\n")[2]
 
 
 def plant(root: Path, files: dict[str, str]) -> None:
@@ -68,8 +63,8 @@ def gather(root: Path, force: str = "", timeout: int = 10) -> dict[str, Any]:
     return phf.gather(phf.Host(str(root), run_cmd, timeout), force)
 
 
-DEBIAN = fixture_body("os_release/debian_12_bookworm.txt")
-UBUNTU_FOCAL = fixture_body("os_release/ubuntu_20_04_jetson_agx.txt")
+DEBIAN = fixture("host_facts/os_release/debian_12_bookworm.txt")
+UBUNTU_FOCAL = fixture("host_facts/os_release/ubuntu_20_04_jetson_agx.txt")
 JAMMY = 'NAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n'
 JAMMY += 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nVERSION_CODENAME=jammy\nUBUNTU_CODENAME=jammy\n'
 
@@ -104,6 +99,7 @@ def test_no_gpu_host_is_cpu(tmp_path: Path) -> None:
         "codename": "bookworm",
         "family": "debian",
         "pretty_name": "Debian GNU/Linux 12 (bookworm)",
+        "repo_id": "debian",
     }
     assert fact["arch"] == {"machine": "x86_64", "dpkg": "amd64"}
     assert fact["kernel"]["cgroup_version"] == 2
@@ -141,9 +137,11 @@ def test_dgpu_host_with_driver_stand_in(tmp_path: Path) -> None:
     plant_pci(tmp_path, "0000:c4:00.0", "0x10de", "0x1af1", "0x068000")
     plant(
         tmp_path,
-        {"/proc/driver/nvidia/version": fixture_body("nvidia_version/open_565_ubuntu2404.txt")},
+        {"/proc/driver/nvidia/version": fixture("nvidia/nvidia_version/open_565_ubuntu2404.txt")},
     )
-    plant_tool(tmp_path, "nvidia-smi", fixture_body("nvidia_smi_list/telegraf_4x_a100_one_mig.txt"))
+    plant_tool(
+        tmp_path, "nvidia-smi", fixture("nvidia/nvidia_smi_list/telegraf_4x_a100_one_mig.txt")
+    )
     plant_tool(
         tmp_path,
         "lspci",
@@ -174,7 +172,7 @@ def test_gpu_without_driver_reports_reason(tmp_path: Path) -> None:
     plant_tool(
         tmp_path,
         "nvidia-smi",
-        fixture_body("nvidia_smi_error/no_driver_shine_cluster.txt"),
+        fixture("nvidia/nvidia_smi_error/no_driver/shine_cluster.txt"),
         rc=9,
     )
     fact = gather(tmp_path)
@@ -246,7 +244,7 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
     )
     plant_tool(tmp_path, "docker", "Docker version 27.5.1, build 9f9e405\n")
     plant_tool(tmp_path, "systemctl", "inactive\n", rc=3)
-    plant_tool(tmp_path, "nvidia-ctk", fixture_body("nvidia_ctk_version/ctk_1_12_0.txt"))
+    plant_tool(tmp_path, "nvidia-ctk", fixture("nvidia/nvidia_ctk_version/ctk_1_12_0.txt"))
     plant_tool(tmp_path, "enroot", "4.1.2\n")
     plant(
         tmp_path,
@@ -283,7 +281,9 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
 def test_docker_answering_uses_docker_info(tmp_path: Path) -> None:
     """Stand-in docker printing a recorded `docker info --format '{{json .}}'`."""
     base_host(tmp_path)
-    plant_tool(tmp_path, "docker", fixture_body("docker_info/json_docker_io_20_10_debian12.txt"))
+    plant_tool(
+        tmp_path, "docker", fixture("host_facts/docker_info/json_docker_io_20_10_debian12.txt")
+    )
     plant_tool(tmp_path, "systemctl", "active\n")
     docker = gather(tmp_path)["docker"]
     assert (docker["answering"], docker["active"], docker["version"]) == (
@@ -345,6 +345,8 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         "docker",
         "nvidia_container_toolkit",
         "enroot",
+        "packages",
+        "config_files",
         "summary",
     ]
 
@@ -362,7 +364,12 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         ("32", "2.3", ("4.x", "18.04")),
         ("38", "2.0", ("7.x", "24.04")),
         ("39", "1.0", ("7.2", None)),
-        ("28", "2.1", (None, None)),
+        ("28", "2.1", ("3.x", "16.04")),
+        ("27", "1", ("3.x", "16.04")),
+        ("24", "2.1", ("2.x", None)),
+        ("21", "5", ("1.x", "14.04")),
+        ("31", "1.0", ("4.x", "18.04")),
+        ("19", "3", (None, None)),
         (None, None, (None, None)),
     ],
 )
@@ -417,3 +424,79 @@ def test_daemon_json_defaults_follow_cgroup_version() -> None:
 def test_unknown_smi_failure_keeps_first_line() -> None:
     result = phf.classify_nvidia_smi_error("\nSomething odd happened\nmore\n")
     assert result == {"error": "failed", "reason": "nvidia-smi failed: Something odd happened"}
+
+
+def test_packages_holds_and_config_files(tmp_path: Path) -> None:
+    """Stand-in dpkg-query: held ("hi") packages are installed, "rc" ones are gone, a held but
+    uninstalled one stays (its hold can be released); planted apt and drop-in files are listed."""
+    base_host(tmp_path)
+    plant_tool(
+        tmp_path,
+        "dpkg-query",
+        "docker-ce\thi \t5:27.5.1-1~debian.12~bookworm\n"
+        "docker-ce-cli\thi \t5:27.5.1-1~debian.12~bookworm\n"
+        "containerd.io\tii \t1.7.25-1\n"
+        "docker.io\trc \t20.10.24+dfsg1-1+b3\n"
+        "docker-ce-rootless-extras\thn \t\n"
+        "podman-docker\tun \t\n",
+        rc=1,
+    )
+    plant(
+        tmp_path,
+        {
+            "/etc/apt/sources.list.d/docker.sources": "Types: deb\n",
+            "/etc/apt/sources.list.d/nvidia-docker.list": "deb https://example.invalid /\n",
+            "/etc/apt/trusted.gpg.d/docker.gpg": "",
+            "/etc/systemd/system/docker.service.d/http-proxy.conf": "[Service]\n",
+        },
+    )
+    fact = gather(tmp_path)
+    assert fact["packages"] == {
+        "docker-ce": {"version": "5:27.5.1-1~debian.12~bookworm", "held": True},
+        "docker-ce-cli": {"version": "5:27.5.1-1~debian.12~bookworm", "held": True},
+        "containerd.io": {"version": "1.7.25-1", "held": False},
+        "docker-ce-rootless-extras": {"version": None, "held": True},
+    }
+    assert fact["config_files"] == [
+        "/etc/apt/sources.list.d/docker.sources",
+        "/etc/apt/sources.list.d/nvidia-docker.list",
+        "/etc/apt/trusted.gpg.d/docker.gpg",
+        "/etc/systemd/system/docker.service.d/http-proxy.conf",
+    ]
+    # A held engine is still the installed engine.
+    assert (fact["docker"]["package"], fact["docker"]["version"]) == (
+        "docker-ce",
+        "5:27.5.1-1~debian.12~bookworm",
+    )
+
+
+def test_dpkg_patterns_cover_every_package_docker_engine_decides_on() -> None:
+    """docker_engine reads provision_host.packages instead of its own dpkg-query: every name
+    in its package lists must be matched by one of the module's dpkg-query patterns."""
+    data = yaml.safe_load((ROOT / "roles/docker_engine/vars/main.yml").read_text("utf-8"))
+    names = set(data["docker_engine_known_packages"])
+    for lists in (data["docker_engine_conflicts"], data["docker_engine_hold_candidates"]):
+        names.update(name for packages in lists.values() for name in packages)
+    unmatched = {
+        name
+        for name in names
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in phf.DPKG_PATTERNS)
+    }
+    assert unmatched == set()
+    # And the role only reads packages it queried before.
+    assert set(data["docker_engine_hold_candidates"]["docker-ce"]) <= names
+
+
+@pytest.mark.parametrize(
+    ("os_release", "repo_id"),
+    [
+        ("ID=ubuntu\nID_LIKE=debian\n", "ubuntu"),
+        ("ID=debian\n", "debian"),
+        ("ID=raspbian\nID_LIKE=debian\n", "raspbian"),
+        ('ID=linuxmint\nID_LIKE="ubuntu debian"\n', "ubuntu"),
+        ("ID=kali\nID_LIKE=debian\n", "debian"),
+    ],
+)
+def test_docker_repo_id(os_release: str, repo_id: str) -> None:
+    """The same rule docker_engine's detect.yml used in its shell probe."""
+    assert phf.parse_os_release(os_release)["repo_id"] == repo_id

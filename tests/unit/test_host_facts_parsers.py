@@ -1,30 +1,21 @@
 """provision_host_facts parsers against recorded real outputs.
 
-Every file under tests/fixtures/host_facts/<parser>/ starts with a `# source: <where>` line (an
-issue, pull request or repository file the output was copied from, or this project's own
-machine); the line is stripped before parsing. EXPECTED holds what each output must parse to.
+Every file under tests/fixtures/nvidia/<parser>/ and tests/fixtures/host_facts/<parser>/ starts
+with a `# source: <where>` line (an issue, pull request or repository file the output was copied
+from, or this project's own machine); tests/fixture_loader.py strips it. EXPECTED holds what each
+output must parse to.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible.module_utils.gpuhost_nvidia import GPU_CLASSES, NVIDIA_VENDOR
+from fixture_loader import fixture_files, read_fixture
 from module_loader import load_module
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "host_facts"
-
-
 phf = load_module("provision_host_facts")
-
-
-def read_fixture(path: Path) -> tuple[str, str]:
-    """Return (source, body) of a fixture."""
-    first, _, body = path.read_text(encoding="utf-8").partition("\n")
-    assert first.startswith("# source: "), f"{path} must start with '# source: '"
-    return first[len("# source: ") :], body
 
 
 def smi_list(text: str) -> dict[str, Any]:
@@ -55,7 +46,7 @@ def lspci(text: str) -> dict[str, Any]:
     return {
         "gpus": [(g["pci_address"], g["device_id"], g["class_id"], g["name"]) for g in gpus],
         "nvidia_not_gpu": sorted(
-            {d["class_id"] for d in devices if d["vendor_id"] == "10de"} - set(phf.GPU_CLASSES)
+            {d["class_id"] for d in devices if d["vendor_id"] == NVIDIA_VENDOR} - set(GPU_CLASSES)
         ),
     }
 
@@ -86,7 +77,7 @@ A100_80 = "NVIDIA A100-SXM4-80GB"
 H200 = "H200 SXM 141GB"
 
 EXPECTED: dict[str, Any] = {
-    "nvidia_smi_list/datadog_a100_sxm4_mig7.txt": {
+    "nvidia/nvidia_smi_list/datadog_a100_sxm4_mig7.txt": {
         "count": 1,
         "names": [A100_80],
         "first_uuid": "GPU-7fdaf0a5-179b-f636-d15d-daf243e3ff16",
@@ -94,7 +85,7 @@ EXPECTED: dict[str, Any] = {
         "mig_names": ["MIG 1g.10gb"],
         "indexes": [0],
     },
-    "nvidia_smi_list/go_dcgm_a100_pcie_mig1.txt": {
+    "nvidia/nvidia_smi_list/go_dcgm_a100_pcie_mig1.txt": {
         "count": 1,
         "names": ["NVIDIA A100 80GB PCIe"],
         "first_uuid": "GPU-41255406-c9af-f94b-4ebf-9d57ad1853da",
@@ -102,7 +93,7 @@ EXPECTED: dict[str, Any] = {
         "mig_names": ["MIG 2g.20gb"],
         "indexes": [0],
     },
-    "nvidia_smi_list/telegraf_4x_a100_one_mig.txt": {
+    "nvidia/nvidia_smi_list/telegraf_4x_a100_one_mig.txt": {
         "count": 4,
         "names": [A100_80],
         "first_uuid": "GPU-513536b6-7d19-9063-b049-1e69664bb298",
@@ -110,7 +101,7 @@ EXPECTED: dict[str, Any] = {
         "mig_names": ["MIG 1g.20gb"],
         "indexes": [0, 1, 2, 3],
     },
-    "nvidia_smi_list/nvct203_a100_pcie_mig2.txt": {
+    "nvidia/nvidia_smi_list/nvct203_a100_pcie_mig2.txt": {
         "count": 1,
         "names": ["NVIDIA A100 80GB PCIe"],
         "first_uuid": "GPU-932bfb2c-849a-2a22-1e84-9eff6bc02b39",
@@ -118,7 +109,15 @@ EXPECTED: dict[str, Any] = {
         "mig_names": ["MIG 3g.40gb"],
         "indexes": [0],
     },
-    "nvidia_smi_list/jetson_orin_nvgpu.txt": {
+    "nvidia/nvidia_smi_list/nvct1227_2x_a10_2x_t4.txt": {
+        "count": 4,
+        "names": ["NVIDIA A10", "Tesla T4"],
+        "first_uuid": "GPU-f15ae561-21b1-6003-c768-861fc285203b",
+        "mig_per_gpu": [0, 0, 0, 0],
+        "mig_names": [],
+        "indexes": [0, 1, 2, 3],
+    },
+    "nvidia/nvidia_smi_list/jetson_orin_nvgpu.txt": {
         "count": 1,
         "names": ["Orin (nvgpu)"],
         "first_uuid": "[removed]",
@@ -126,54 +125,74 @@ EXPECTED: dict[str, Any] = {
         "mig_names": [],
         "indexes": [0],
     },
-    "nvidia_smi_error/no_driver_shine_cluster.txt": {"error": "no_driver", "mentions_nvml": False},
-    "nvidia_smi_error/no_driver_wrapped_nvidia_docker988.txt": {
+    "nvidia/nvidia_smi_error/no_driver/shine_cluster.txt": {
         "error": "no_driver",
         "mentions_nvml": False,
     },
-    "nvidia_smi_error/no_driver_curly_quote_qixuema.txt": {
+    "nvidia/nvidia_smi_error/no_driver/wrapped_nvidia_docker988.txt": {
         "error": "no_driver",
         "mentions_nvml": False,
     },
-    "nvidia_smi_error/mismatch_nvml_570_tinygrad.txt": {
+    "nvidia/nvidia_smi_error/no_driver/curly_quote_qixuema.txt": {
+        "error": "no_driver",
+        "mentions_nvml": False,
+    },
+    "nvidia/nvidia_smi_error/version_mismatch/nvml_570_tinygrad.txt": {
         "error": "version_mismatch",
         "mentions_nvml": True,
     },
-    "nvidia_smi_error/mismatch_nvml_550_intel_llvm.txt": {
+    "nvidia/nvidia_smi_error/version_mismatch/nvml_550_intel_llvm.txt": {
         "error": "version_mismatch",
         "mentions_nvml": True,
     },
-    "nvidia_smi_error/mismatch_plain_shine_cluster.txt": {
+    "nvidia/nvidia_smi_error/version_mismatch/plain_shine_cluster.txt": {
         "error": "version_mismatch",
         "mentions_nvml": False,
     },
-    "nvidia_version/open_525_arch.txt": {"version": "525.60.11", "module_type": "open"},
-    "nvidia_version/open_565_ubuntu2404.txt": {"version": "565.57.01", "module_type": "open"},
-    "nvidia_version/open_jetson_orin_nx_35.3.1.txt": {"version": "35.3.1", "module_type": "open"},
-    "nvidia_version/open_555_gentoo.txt": {"version": "555.58", "module_type": "open"},
-    "nvidia_version/proprietary_readme_example.txt": {
+    "nvidia/nvidia_smi_error/nvml_unknown/in_container_nvct1227.txt": {
+        "error": "nvml_unknown",
+        "mentions_nvml": False,
+    },
+    "nvidia/nvidia_version/open_525_arch.txt": {"version": "525.60.11", "module_type": "open"},
+    "nvidia/nvidia_version/open_565_ubuntu2404.txt": {
+        "version": "565.57.01",
+        "module_type": "open",
+    },
+    "nvidia/nvidia_version/open_jetson_orin_nx_35.3.1.txt": {
+        "version": "35.3.1",
+        "module_type": "open",
+    },
+    "nvidia/nvidia_version/open_555_gentoo.txt": {"version": "555.58", "module_type": "open"},
+    "nvidia/nvidia_version/proprietary_readme_example.txt": {
         "version": None,
         "module_type": "proprietary",
     },
-    "tegra_release/r35_4_1_agx_orin.txt": {
+    "nvidia/tegra_release/r35_4_1_agx_orin.txt": {
         "l4t_release": "35",
         "l4t_revision": "4.1",
         "board": "t186ref",
         "jetpack": "5.1.2",
         "ubuntu": "20.04",
     },
-    "tegra_release/r32_5_1_tx2.txt": {
+    "nvidia/tegra_release/r28_2_1_tx2_jetson_stats.txt": {
+        "l4t_release": "28",
+        "l4t_revision": "2.1",
+        "board": "t186ref",
+        "jetpack": "3.x",
+        "ubuntu": "16.04",
+    },
+    "nvidia/tegra_release/r32_5_1_tx2.txt": {
         "l4t_release": "32",
         "l4t_revision": "5.1",
         "board": "t186ref",
         "jetpack": "4.5.1",
         "ubuntu": "18.04",
     },
-    "lspci/rtx3050_with_hdmi_audio.txt": {
+    "nvidia/lspci/rtx3050_with_hdmi_audio.txt": {
         "gpus": [("01:00.0", "2584", "0300", "GeForce RTX 3050 6GB")],
         "nvidia_not_gpu": ["0403"],
     },
-    "lspci/h200_hgx_with_nvswitch_bridges.txt": {
+    "nvidia/lspci/h200_hgx_with_nvswitch_bridges.txt": {
         "gpus": [
             (address, "2335", "0302", H200)
             for address in (
@@ -189,74 +208,74 @@ EXPECTED: dict[str, Any] = {
         ],
         "nvidia_not_gpu": ["0680"],
     },
-    "lspci/a100_sxm4_40gb_and_80gb.txt": {
+    "nvidia/lspci/a100_sxm4_40gb_and_80gb.txt": {
         "gpus": [
             ("07:00.0", "20b0", "0302", "A100 SXM4 40GB"),
             ("07:00.0", "20b2", "0302", "A100 SXM4 80GB"),
         ],
         "nvidia_not_gpu": [],
     },
-    "lspci/gtx560ti_vnn.txt": {
+    "nvidia/lspci/gtx560ti_vnn.txt": {
         "gpus": [("01:00.0", "1200", "0300", "GeForce GTX 560 Ti")],
         "nvidia_not_gpu": [],
     },
-    "lspci/rtx3080_prog_if.txt": {
+    "nvidia/lspci/rtx3080_prog_if.txt": {
         "gpus": [("01:00.0", "2206", "0300", "GeForce RTX 3080")],
         "nvidia_not_gpu": [],
     },
-    "os_release/linuxmint_22_wilma.txt": {
+    "host_facts/os_release/linuxmint_22_wilma.txt": {
         "id": "linuxmint",
         "version": "22",
         "codename": "noble",
         "family": "ubuntu",
     },
-    "os_release/popos_22_04.txt": {
+    "host_facts/os_release/popos_22_04.txt": {
         "id": "pop",
         "version": "22.04",
         "codename": "jammy",
         "family": "ubuntu",
     },
-    "os_release/popos_20_04.txt": {
+    "host_facts/os_release/popos_20_04.txt": {
         "id": "pop",
         "version": "20.04",
         "codename": "focal",
         "family": "ubuntu",
     },
-    "os_release/ubuntu_20_04_jetson_agx.txt": {
+    "host_facts/os_release/ubuntu_20_04_jetson_agx.txt": {
         "id": "ubuntu",
         "version": "20.04",
         "codename": "focal",
         "family": "ubuntu",
     },
-    "os_release/debian_12_bookworm.txt": {
+    "host_facts/os_release/debian_12_bookworm.txt": {
         "id": "debian",
         "version": "12",
         "codename": "bookworm",
         "family": "debian",
     },
-    "docker_info/json_docker_io_20_10_debian12.txt": {
+    "host_facts/docker_info/json_docker_io_20_10_debian12.txt": {
         "version": "20.10.24+dfsg1",
         "runtimes": ["io.containerd.runc.v2", "io.containerd.runtime.v1.linux", "runc"],
         "default_runtime": "runc",
         "cgroup_driver": "cgroupfs",
         "data_root": "/var/lib/docker",
     },
-    "docker_info/text_nvidia_runtime_ubuntu2204.txt": {
+    "host_facts/docker_info/text_nvidia_runtime_ubuntu2204.txt": {
         "version": "24.0.7",
         "runtimes": ["io.containerd.runc.v2", "nvidia", "runc"],
         "default_runtime": "runc",
         "cgroup_driver": "systemd",
         "data_root": "/var/lib/docker",
     },
-    "docker_info/text_kata_default_runtime_centos7.txt": {
+    "host_facts/docker_info/text_kata_default_runtime_centos7.txt": {
         "version": "18.06.1-ce",
         "runtimes": ["kata-runtime", "runc"],
         "default_runtime": "kata-runtime",
         "cgroup_driver": "cgroupfs",
         "data_root": "/var/lib/docker",
     },
-    "nvidia_ctk_version/ctk_1_12_0.txt": "1.12.0",
-    "l4t_core_version/l4t_core_36_4_4.txt": {
+    "nvidia/nvidia_ctk_version/ctk_1_12_0.txt": "1.12.0",
+    "nvidia/l4t_core_version/l4t_core_36_4_4.txt": {
         "l4t_release": "36",
         "l4t_revision": "4.4",
         "jetpack": "6.2.1",
@@ -264,18 +283,24 @@ EXPECTED: dict[str, Any] = {
     },
 }
 
-FIXTURE_FILES = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.txt"))
+FIXTURE_FILES = [
+    path
+    for path in fixture_files("host_facts") + fixture_files("nvidia")
+    if path.split("/")[1] in PARSERS
+]
 
 
 def test_fixture_set_is_complete() -> None:
     """At least 30 recorded outputs, each with an expectation, and no stale expectations."""
     assert len(FIXTURE_FILES) >= 30
     assert set(FIXTURE_FILES) == set(EXPECTED)
+    # Every NVIDIA output is parsed here: no folder of tests/fixtures/nvidia/ goes unread.
+    assert {path.split("/")[1] for path in fixture_files("nvidia")} <= set(PARSERS)
 
 
 @pytest.mark.parametrize("relative", FIXTURE_FILES)
 def test_recorded_output_parses(relative: str) -> None:
-    source, body = read_fixture(FIXTURES / relative)
+    source, body = read_fixture(relative)
     assert source.startswith(("https://", "recorded on this project's"))
-    parser = PARSERS[relative.split("/")[0]]
+    parser = PARSERS[relative.split("/")[1]]
     assert parser(body) == EXPECTED[relative]

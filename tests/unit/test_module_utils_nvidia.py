@@ -1,36 +1,39 @@
-"""plugins/module_utils/gpuhost_nvidia.py, the parsers both custom modules share.
+"""plugins/module_utils/gpuhost_nvidia.py (and gpuhost_host.py): what both modules share.
 
-Inputs are the recorded real outputs under tests/fixtures/host_facts/ and
-tests/fixtures/gpu_verify/ (each starts with a `# source: <where>` line, stripped here). The
-import below goes through ansible.module_utils exactly as the modules' own imports do; this
-directory's conftest.py adds plugins/module_utils to that package's path, as Ansible's payload
-does on a host.
+Inputs are the recorded real outputs under tests/fixtures/nvidia/ (each starts with a
+`# source: <where>` line, stripped by tests/fixture_loader.py). The imports below go through
+ansible.module_utils exactly as the modules' own imports do; this directory's conftest.py adds
+plugins/module_utils to that package's path, as Ansible's payload does on a host.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils import gpuhost_nvidia
+from ansible.module_utils import gpuhost_checks, gpuhost_host, gpuhost_nvidia
 from ansible.module_utils.gpuhost_nvidia import (
+    classify_nvidia_smi_error,
+    derive_kind,
+    is_nvidia_gpu,
     jetpack_for_l4t,
+    normalise_message,
     parse_smi_list,
     parse_tegra_release,
+    pci_class,
+    pci_id,
+    pci_record,
 )
+from fixture_loader import fixture, fixture_files
 from module_loader import load_module
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SMI_LIST = FIXTURES / "host_facts" / "nvidia_smi_list"
-SMI_ERRORS = FIXTURES / "host_facts" / "nvidia_smi_error"
-GPU_VERIFY = FIXTURES / "gpu_verify"
+SMI_LIST = "nvidia/nvidia_smi_list/"
+SMI_ERRORS = "nvidia/nvidia_smi_error/"
+TEGRA = "nvidia/tegra_release/"
 
 
-def body(path: Path) -> str:
-    first, _, rest = path.read_text(encoding="utf-8").partition("\n")
-    assert first.startswith("# source: "), f"{path} must name its source"
-    return rest
+def body(relative: str) -> str:
+    return fixture(relative)
 
 
 def summary(gpus: list[dict[str, Any]]) -> list[tuple[int, str, str | None, list[tuple]]]:
@@ -46,7 +49,7 @@ def summary(gpus: list[dict[str, Any]]) -> list[tuple[int, str, str | None, list
 
 
 def test_gpu_with_mig_devices_from_datadog_record() -> None:
-    (gpu,) = parse_smi_list(body(SMI_LIST / "datadog_a100_sxm4_mig7.txt"))
+    (gpu,) = parse_smi_list(body(SMI_LIST + "datadog_a100_sxm4_mig7.txt"))
     assert (gpu["index"], gpu["name"], gpu["uuid"]) == (
         0,
         "NVIDIA A100-SXM4-80GB",
@@ -63,7 +66,7 @@ def test_gpu_with_mig_devices_from_datadog_record() -> None:
 
 
 def test_mig_devices_stay_with_the_gpu_listed_above_them() -> None:
-    gpus = parse_smi_list(body(SMI_LIST / "telegraf_4x_a100_one_mig.txt"))
+    gpus = parse_smi_list(body(SMI_LIST + "telegraf_4x_a100_one_mig.txt"))
     assert summary(gpus) == [
         (
             0,
@@ -83,7 +86,7 @@ def test_mig_devices_stay_with_the_gpu_listed_above_them() -> None:
 
 
 def test_mixed_models_keep_their_names() -> None:
-    gpus = parse_smi_list(body(GPU_VERIFY / "smi_multi_gpu.txt"))
+    gpus = parse_smi_list(body(SMI_LIST + "nvct1227_2x_a10_2x_t4.txt"))
     assert [(g["index"], g["name"]) for g in gpus] == [
         (0, "NVIDIA A10"),
         (1, "NVIDIA A10"),
@@ -96,13 +99,12 @@ def test_mixed_models_keep_their_names() -> None:
 @pytest.mark.parametrize(
     ("path", "profile", "count"),
     [
-        (SMI_LIST / "go_dcgm_a100_pcie_mig1.txt", "2g.20gb", 1),
-        (SMI_LIST / "nvct203_a100_pcie_mig2.txt", "3g.40gb", 2),
-        (GPU_VERIFY / "smi_mig_single.txt", "3g.40gb", 2),
+        (SMI_LIST + "go_dcgm_a100_pcie_mig1.txt", "2g.20gb", 1),
+        (SMI_LIST + "nvct203_a100_pcie_mig2.txt", "3g.40gb", 2),
     ],
-    ids=lambda value: value.name if isinstance(value, Path) else str(value),
+    ids=str,
 )
-def test_single_gpu_mig_records(path: Path, profile: str, count: int) -> None:
+def test_single_gpu_mig_records(path: str, profile: str, count: int) -> None:
     (gpu,) = parse_smi_list(body(path))
     assert gpu["name"] == "NVIDIA A100 80GB PCIe"
     assert [(m["profile"], m["name"]) for m in gpu["mig"]] == [(profile, f"MIG {profile}")] * count
@@ -110,52 +112,178 @@ def test_single_gpu_mig_records(path: Path, profile: str, count: int) -> None:
 
 def test_jetson_orin_record_keeps_the_bracketed_name() -> None:
     # The published output had its UUID redacted to "[removed]"; it is still the UUID field.
-    (gpu,) = parse_smi_list(body(GPU_VERIFY / "smi_jetson_orin.txt"))
+    (gpu,) = parse_smi_list(body(SMI_LIST + "jetson_orin_nvgpu.txt"))
     assert gpu == {"index": 0, "name": "Orin (nvgpu)", "uuid": "[removed]", "mig": []}
 
 
 def test_gpu_line_without_uuid_gives_uuid_none() -> None:
     # JetPack 6's limited nvidia-smi may print no UUID (platform-facts.md); built from the
     # Orin record above with its UUID part removed.
-    line = body(GPU_VERIFY / "smi_jetson_orin.txt").replace(" (UUID: [removed])", "")
+    line = body(SMI_LIST + "jetson_orin_nvgpu.txt").replace(" (UUID: [removed])", "")
     assert line.strip() == "GPU 0: Orin (nvgpu)"
     assert parse_smi_list(line) == [{"index": 0, "name": "Orin (nvgpu)", "uuid": None, "mig": []}]
 
 
 def test_mig_line_before_any_gpu_is_ignored() -> None:
-    text = body(SMI_LIST / "go_dcgm_a100_pcie_mig1.txt")
+    text = body(SMI_LIST + "go_dcgm_a100_pcie_mig1.txt")
     gpu_line, mig_line = text.splitlines()[:2]
     gpus = parse_smi_list(f"{mig_line}\n{gpu_line}\n")
     assert [len(g["mig"]) for g in gpus] == [0]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        *sorted(SMI_ERRORS.glob("*.txt")),
-        GPU_VERIFY / "smi_no_driver.txt",
-        GPU_VERIFY / "smi_no_driver_curly_quote.txt",
-        GPU_VERIFY / "nvml_version_mismatch.txt",
-        GPU_VERIFY / "nvml_unknown_error.txt",
-    ],
-    ids=lambda path: path.name,
-)
-def test_failure_texts_list_no_gpu(path: Path) -> None:
+@pytest.mark.parametrize("path", fixture_files(SMI_ERRORS), ids=str)
+def test_failure_texts_list_no_gpu(path: str) -> None:
     assert parse_smi_list(body(path)) == []
 
 
-def test_both_modules_use_the_shared_parser() -> None:
+@pytest.mark.parametrize("path", fixture_files(SMI_ERRORS), ids=str)
+def test_failure_text_means_what_its_folder_says_for_both_modules(path: str) -> None:
+    """One table: provision_host's smi.error and gpu_verify's diagnosis key are the same."""
+    code = path.split("/")[2]
+    assert classify_nvidia_smi_error(body(path))["error"] == code
+    diag = load_module("gpu_verify").diagnose(body(path))
+    assert diag is not None and diag["key"] == code
+
+
+def test_every_error_code_has_a_recorded_text_or_is_named_here() -> None:
+    recorded = {path.split("/")[2] for path in fixture_files(SMI_ERRORS)}
+    # No public record found yet for these; their patterns are tested below on their own.
+    unrecorded = {"no_devices", "nvml_missing", "permissions"}
+    assert {entry.key for entry in gpuhost_nvidia.NVIDIA_ERRORS} == recorded | unrecorded
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("No devices were found\n", "no_devices"),
+        ("NVIDIA-SMI couldn't find libnvidia-ml.so library in your system.", "nvml_missing"),
+        ("Failed to initialize NVML: Insufficient Permissions", "permissions"),
+        (
+            "NVIDIA-SMI has failed because it couldn\u2019t communicate with the NVIDIA\n driver.",
+            "no_driver",
+        ),
+        ("Failed to initialize NVML: Driver/library\nversion mismatch", "version_mismatch"),
+    ],
+)
+def test_classification_of_short_texts(text: str, code: str) -> None:
+    """Written here (not recorded): wordings without a public record, a right single quote,
+    and a wrap inside the message."""
+    assert classify_nvidia_smi_error(text)["error"] == code
+
+
+def test_nvml_library_version_is_kept_in_the_reason() -> None:
+    result = classify_nvidia_smi_error(body(SMI_ERRORS + "version_mismatch/nvml_570_tinygrad.txt"))
+    assert result["reason"].endswith("(NVML library version 570.124)")
+
+
+def test_normalise_message_straightens_quotes_and_joins_lines() -> None:
+    text = "could not select device driver \u201cnvidia\u201d with\n   capabilities: [[gpu]]"
+    assert (
+        normalise_message(text)
+        == 'could not select device driver "nvidia" with capabilities: [[gpu]]'
+    )
+
+
+# ------------------------------------------------------------------------------- PCI and kind
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0x10de", "10de"),
+        ("10DE", "10de"),
+        ("10de\n", "10de"),
+        (" 0x10DE \n", "10de"),
+        ("0x8086", "8086"),
+        ("de", "00de"),
+    ],
+)
+def test_pci_id_normalisation(raw: str, expected: str) -> None:
+    assert pci_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0x030000", "0300"),
+        ("0x030200\n", "0302"),
+        ("0300", "0300"),
+        ("0302", "0302"),
+        ("0x0302", "0302"),
+        ("0x040300", "0403"),
+        ("0x068000", "0680"),
+        ("30200", "0302"),
+    ],
+)
+def test_pci_class_normalisation(raw: str, expected: str) -> None:
+    """sysfs prints class+subclass+prog-if ("0x030200"), lspci only class+subclass ([0302])."""
+    assert pci_class(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("vendor", "klass", "gpu"),
+    [
+        ("0x10de", "0x030000", True),
+        ("10DE", "0302", True),
+        ("0x10de", "0x040300", False),
+        ("0x10de", "0x068000", False),
+        ("0x10de", "0x060400", False),
+        ("0x8086", "0x030000", False),
+    ],
+)
+def test_gpu_filter(vendor: str, klass: str, gpu: bool) -> None:
+    """VGA and 3D only: NVIDIA audio, NVSwitch and PCIe bridges (Jetson root ports) are not."""
+    assert is_nvidia_gpu(pci_record("0000:01:00.0", vendor, "0x2204", klass)) is gpu
+
+
+@pytest.mark.parametrize(
+    ("gpus", "jetson", "force", "kind"),
+    [
+        ([{"pci_address": "0005:01:00.0"}], True, "", "dgpu"),  # IGX Orin / devkit + PCIe card
+        ([], True, "", "jetson"),  # a Jetson: its GPU is not on PCI
+        ([{"pci_address": "0000:01:00.0"}], False, "", "dgpu"),
+        ([], False, "", "cpu"),
+        ([{"pci_address": "0005:01:00.0"}], True, "jetson", "jetson"),
+        ([{"pci_address": "0000:01:00.0"}], False, "cpu", "cpu"),
+    ],
+)
+def test_kind_derivation(gpus: list, jetson: bool, force: str, kind: str) -> None:
+    assert derive_kind(gpus, jetson, force) == kind
+
+
+# ------------------------------------------------------------------------------- one copy
+
+
+def test_both_modules_use_the_shared_code() -> None:
     gpu_verify = load_module("gpu_verify")
     host_facts = load_module("provision_host_facts")
-    assert gpu_verify.parse_smi_list is gpuhost_nvidia.parse_smi_list
-    assert host_facts.parse_tegra_release is gpuhost_nvidia.parse_tegra_release
-    assert gpu_verify.parse_tegra_release is gpuhost_nvidia.parse_tegra_release
+    for name in (
+        "parse_smi_list",
+        "parse_tegra_release",
+        "jetpack_for_l4t",
+        "derive_kind",
+        "pci_record",
+        "is_nvidia_gpu",
+        "NO_GPU_TEXT",
+    ):
+        shared = getattr(gpuhost_nvidia, name)
+        for module in (gpu_verify, host_facts):
+            assert getattr(module, name, shared) is shared, (module.__name__, name)
+    assert host_facts.derive_kind is gpu_verify.derive_kind
+    assert host_facts.classify_nvidia_smi_error is gpuhost_nvidia.classify_nvidia_smi_error
+    assert gpu_verify.DIAGNOSES[: len(gpuhost_nvidia.NVIDIA_ERRORS)] == gpuhost_nvidia.NVIDIA_ERRORS
+    assert gpu_verify.Cmd is gpuhost_host.Cmd
+    assert host_facts.CommandRunner is gpu_verify.CommandRunner is gpuhost_host.CommandRunner
+    assert gpu_verify.CHECKS is gpuhost_checks.CHECKS
+    for module in (gpu_verify, host_facts):
+        for copy in ("NVIDIA_VENDOR", "GPU_CLASSES", "SMI_ERRORS", "DETECT_SCRIPT"):
+            assert copy not in vars(module) or vars(module)[copy] is vars(gpuhost_nvidia).get(copy)
 
 
 def test_host_facts_keeps_its_documented_mig_shape() -> None:
     """provision_host.nvidia_driver.smi.gpus[].mig[] stays {index, name, uuid}."""
     host_facts = load_module("provision_host_facts")
-    text = body(SMI_LIST / "nvct203_a100_pcie_mig2.txt")
+    text = body(SMI_LIST + "nvct203_a100_pcie_mig2.txt")
     (gpu,) = host_facts.parse_nvidia_smi_list(text)
     assert set(gpu) == {"index", "name", "uuid", "mig"}
     assert gpu["mig"] == [
@@ -169,19 +297,14 @@ def test_host_facts_keeps_its_documented_mig_shape() -> None:
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        (
-            FIXTURES / "host_facts" / "tegra_release" / "r35_4_1_agx_orin.txt",
-            ("35", "4.1", "t186ref", "5.1.2", "20.04"),
-        ),
-        (
-            FIXTURES / "host_facts" / "tegra_release" / "r32_5_1_tx2.txt",
-            ("32", "5.1", "t186ref", "4.5.1", "18.04"),
-        ),
-        (GPU_VERIFY / "nv_tegra_release_r35.txt", ("35", "4.1", "t186ref", "5.1.2", "20.04")),
+        (TEGRA + "r35_4_1_agx_orin.txt", ("35", "4.1", "t186ref", "5.1.2", "20.04")),
+        (TEGRA + "r32_5_1_tx2.txt", ("32", "5.1", "t186ref", "4.5.1", "18.04")),
+        # Before JetPack 4: the family, not nothing.
+        (TEGRA + "r28_2_1_tx2_jetson_stats.txt", ("28", "2.1", "t186ref", "3.x", "16.04")),
     ],
-    ids=lambda value: value.name if isinstance(value, Path) else "",
+    ids=str,
 )
-def test_tegra_release_records(path: Path, expected: tuple) -> None:
+def test_tegra_release_records(path: str, expected: tuple) -> None:
     tegra = parse_tegra_release(body(path))
     mapped = jetpack_for_l4t(tegra["l4t_release"], tegra["l4t_revision"])
     got = (tegra["l4t_release"], tegra["l4t_revision"], tegra["board"], *mapped.values())
@@ -191,3 +314,53 @@ def test_tegra_release_records(path: Path, expected: tuple) -> None:
 @pytest.mark.parametrize("text", [None, "", "not a tegra release"])
 def test_tegra_release_absent(text: str | None) -> None:
     assert parse_tegra_release(text) == {"l4t_release": None, "l4t_revision": None, "board": None}
+
+
+# ------------------------------------------------------------------------------- one runner
+
+
+def test_runner_wraps_every_command_in_the_timeout_rule() -> None:
+    seen: list[list[str]] = []
+
+    def execute(argv: list[str]) -> tuple[int, str, str]:
+        seen.append(argv)
+        return 0, "ok\n", ""
+
+    run = gpuhost_host.CommandRunner(execute, 15, "/usr/bin/timeout")
+    cmd = run(["nvidia-smi", "-L"])
+    assert seen == [["/usr/bin/timeout", "-k", "5", "15", "nvidia-smi", "-L"]]
+    # The result names the command that was asked for, not the wrapper.
+    assert (cmd.argv, cmd.ok, cmd.timed_out, cmd.command) == (
+        ("nvidia-smi", "-L"),
+        True,
+        False,
+        "nvidia-smi -L",
+    )
+
+
+@pytest.mark.parametrize("rc", [124, 137])
+def test_runner_reports_a_command_that_ran_out_of_time(rc: int) -> None:
+    run = gpuhost_host.CommandRunner(lambda argv: (rc, "", ""), 3, "/usr/bin/timeout")
+    cmd = run(["docker", "info"])
+    assert cmd.timed_out and not cmd.ok
+    assert cmd.stderr == "timed out after 3 s"
+
+
+def test_runner_without_timeout_binary_runs_unwrapped_and_124_is_just_an_exit_code() -> None:
+    seen: list[list[str]] = []
+
+    def execute(argv: list[str]) -> tuple[int, str, str]:
+        seen.append(argv)
+        return 124, "", "own exit code"
+
+    cmd = gpuhost_host.CommandRunner(execute, 3, None)(["tool"])
+    assert seen == [["tool"]]
+    assert not cmd.timed_out and cmd.stderr == "own exit code"
+
+
+def test_runner_turns_a_command_that_cannot_start_into_exit_127() -> None:
+    def execute(argv: list[str]) -> tuple[int, str, str]:
+        raise PermissionError(13, "Permission denied", argv[0])
+
+    cmd = gpuhost_host.CommandRunner(execute, 3, None)(["/opt/broken"])
+    assert cmd.rc == 127 and "Permission denied" in cmd.stderr

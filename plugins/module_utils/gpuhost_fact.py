@@ -1,0 +1,134 @@
+# Copyright: gpuhost toolkit contributors
+# MIT License (see https://opensource.org/licenses/MIT)
+"""The shape of the provision_host fact (schema 1), for the Python code that builds or reads it.
+
+provision_host_facts builds it with these types; gpu_verify and later modules that are handed
+the fact may rely on every key below being present (values may be None where documented).
+New keys are added without changing SCHEMA_VERSION; a removed or retyped key bumps it.
+roles/host_facts/README.md shows the same shape with sample values.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+SCHEMA_VERSION = 1
+
+
+class OsFact(TypedDict):
+    id: str | None
+    version: str | None
+    codename: str | None  # UBUNTU_CODENAME first (derivatives), else VERSION_CODENAME
+    family: str | None  # ubuntu | debian | rhel | suse | the ID
+    pretty_name: str | None
+    repo_id: str | None  # debian | ubuntu | raspbian: the path under download.docker.com/linux
+
+
+class ArchFact(TypedDict):
+    machine: str | None
+    dpkg: str | None
+
+
+class UsernsFact(TypedDict):
+    max_user_namespaces: int | None
+    unprivileged_userns_clone: int | None
+    apparmor_restrict_unprivileged_userns: int | None
+    usable: bool
+
+
+class KernelFact(TypedDict):
+    release: str | None
+    cgroup_version: int | None
+    userns: UsernsFact
+    overlay: bool
+    squashfs: bool
+
+
+class PciGpu(TypedDict):
+    pci_address: str
+    vendor_id: str
+    device_id: str
+    class_id: str
+    name: str | None
+
+
+class MigDevice(TypedDict):
+    index: int
+    name: str
+    uuid: str | None
+
+
+class SmiGpu(TypedDict):
+    index: int
+    name: str
+    uuid: str | None
+    mig: list[MigDevice]
+
+
+class SmiFact(TypedDict):
+    available: bool
+    gpus: list[SmiGpu]
+    error: str | None
+    reason: str | None
+
+
+class DriverFact(TypedDict):
+    loaded: bool
+    version: str | None
+    module_type: str | None
+    smi: SmiFact
+
+
+class JetsonFact(TypedDict):
+    detected: bool
+    source: str | None
+    l4t_release: str | None
+    l4t_revision: str | None
+    jetpack: str | None
+    ubuntu: str | None
+    board: str | None
+
+
+class DockerFact(TypedDict):
+    installed: bool
+    version: str | None
+    package: str | None
+    active: bool
+    answering: bool
+    runtimes: list[str]
+    default_runtime: str | None
+    cgroup_driver: str | None
+    data_root: str | None
+
+
+class ToolkitFact(TypedDict):
+    installed: bool
+    version: str | None
+
+
+class EnrootFact(TypedDict):
+    installed: bool
+    version: str | None
+    caps: bool
+
+
+class PackageFact(TypedDict):
+    version: str | None  # installed version; None for a package that is held but not installed
+    held: bool
+
+
+class ProvisionHost(TypedDict):
+    schema: int
+    kind: str  # dgpu | jetson | cpu
+    os: OsFact
+    arch: ArchFact
+    kernel: KernelFact
+    gpus: list[PciGpu]
+    nvidia_driver: DriverFact
+    jetson: JetsonFact
+    docker: DockerFact
+    nvidia_container_toolkit: ToolkitFact
+    enroot: EnrootFact
+    packages: dict[str, PackageFact]
+    config_files: list[str]
+    summary: str
