@@ -500,3 +500,41 @@ def test_dpkg_patterns_cover_every_package_docker_engine_decides_on() -> None:
 def test_docker_repo_id(os_release: str, repo_id: str) -> None:
     """The same rule docker_engine's detect.yml used in its shell probe."""
     assert phf.parse_os_release(os_release)["repo_id"] == repo_id
+
+
+ENSURE = {
+    "name": "host_facts",
+    "tasks_from": "ensure",
+    "apply": {"tags": ["always"]},
+}
+
+
+@pytest.mark.parametrize("role", ["docker_engine", "docker_access", "gpu_verify"])
+def test_roles_that_read_the_fact_ensure_it_first_whatever_the_tags(role: str) -> None:
+    """First task: host_facts' ensure entry point, tagged always on the include and on the
+    tasks it brings in (a dynamic include does not pass its own tags on)."""
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks/main.yml").read_text("utf-8"))
+    first = tasks[0]
+    assert first["ansible.builtin.include_role"] == ENSURE
+    assert first["tags"] == ["always"]
+
+
+def test_ensure_gathers_only_without_this_runs_marker() -> None:
+    role = ROOT / "roles" / "host_facts"
+    main = yaml.safe_load((role / "tasks/main.yml").read_text("utf-8"))
+    marker = main[-1]["ansible.builtin.set_fact"]
+    # A plain set_fact: kept in this run's memory, never written to the fact cache.
+    assert marker == {"host_facts_gathered_this_run": True}
+    ensure = yaml.safe_load((role / "tasks/ensure.yml").read_text("utf-8"))
+    assert all(
+        task["when"] == "not (host_facts_gathered_this_run | default(false))" for task in ensure
+    )
+    assert ensure[-1]["ansible.builtin.import_tasks"] == "main.yml"
+
+
+def test_docker_engine_detect_runs_nothing_on_the_host() -> None:
+    """detect.yml decides from provision_host on the controller: set_fact and include_vars."""
+    tasks = yaml.safe_load((ROOT / "roles/docker_engine/tasks/detect.yml").read_text("utf-8"))
+    modules = {key for task in tasks for key in task if key.startswith("ansible.builtin.")}
+    assert modules == {"ansible.builtin.set_fact", "ansible.builtin.include_vars"}
+    assert "provision_host" in (ROOT / "roles/docker_engine/tasks/detect.yml").read_text("utf-8")
