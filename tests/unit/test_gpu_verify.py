@@ -466,16 +466,15 @@ def test_engine_pass_and_failures() -> None:
     )
 
 
+def access(sock: Any, users: list[tuple[str, Any, Any]]) -> dict[str, Any]:
+    """The access decision for the default socket, group docker, mode 0660."""
+    return gv.decide_access("/var/run/docker.sock", sock, "docker", "0660", users)
+
+
 def test_access_fails_for_user_outside_group_with_diagnosis() -> None:
     sock = ok(gv.socket_command("/var/run/docker.sock"), "docker 660\n")
     denied = bad(gv.user_command("mallory", "/home/mallory"), fixture(SOCKET_DENIED))
-    res = gv.decide_access(
-        "/var/run/docker.sock",
-        sock,
-        "docker",
-        "0660",
-        [("mallory", ok("getent passwd mallory"), denied)],
-    )
+    res = access(sock, [("mallory", ok("getent passwd mallory"), denied)])
     assert res["status"] == "fail"
     assert res["reason"].startswith("mallory cannot reach the Docker daemon without sudo")
     assert "docker group" in res["fix"]
@@ -490,13 +489,7 @@ def test_access_checks_socket_mode_and_group() -> None:
     )
     sock = ok(gv.socket_command("/var/run/docker.sock"), "docker 660\n")
     alice = ok(gv.user_command("alice", "/home/alice"), "20.10.24\n")
-    res = gv.decide_access(
-        "/var/run/docker.sock",
-        sock,
-        "docker",
-        "0660",
-        [("alice", ok("getent passwd alice"), alice)],
-    )
+    res = access(sock, [("alice", ok("getent passwd alice"), alice)])
     assert res["status"] == "pass" and "reachable without sudo by alice" in res["reason"]
 
 
