@@ -96,3 +96,30 @@ def module_executor(module: AnsibleModule) -> Exec:
         return rc, out, err
 
     return execute
+
+
+def subprocess_executor(argv: list[str]) -> tuple[int, str, str]:
+    """An Exec for code that runs without an AnsibleModule (unit tests), same environment."""
+    import os
+    import subprocess
+
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd="/",
+                          env={**os.environ, "LC_ALL": "C"})
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def tuple_runner(runner: CommandRunner) -> Exec:
+    """The runner for modules that decide on (rc, stdout, stderr), with the same rule."""
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        cmd = runner(argv)
+        return cmd.rc, cmd.stdout, cmd.stderr
+
+    return run
+
+
+def bounded(execute: Exec, timeout: int) -> Exec:
+    """`execute` under the timeout rule, `timeout` found on this host's PATH."""
+    import shutil
+
+    return tuple_runner(CommandRunner(execute, timeout, shutil.which("timeout")))

@@ -123,7 +123,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -136,6 +135,7 @@ from ansible.module_utils.gpuhost_docker_restart import (
     check_mode_facts,
     request,
 )
+from ansible.module_utils.gpuhost_host import bounded, module_executor, subprocess_executor
 
 Runner = Callable[[list[str]], tuple[int, str, str]]
 
@@ -261,14 +261,9 @@ def flag_conflicts(config: dict[str, Any], exec_start: str) -> list[str]:
     return sorted(exec_start_flags(exec_start) & set(config))
 
 
-def run_command(argv: list[str]) -> tuple[int, str, str]:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except FileNotFoundError:
-        return 127, "", f"{argv[0]}: not found"
-    except subprocess.TimeoutExpired:
-        return 124, "", f"{argv[0]}: timed out"
-    return proc.returncode, proc.stdout, proc.stderr
+# dockerd --validate and systemctl cat answer in seconds; a hung one must not hang the run.
+COMMAND_TIMEOUT = 60
+run_command = bounded(subprocess_executor, COMMAND_TIMEOUT)
 
 
 def read_exec_start(runner: Runner) -> str:
@@ -406,6 +401,7 @@ def main() -> None:
     )
     try:
         result = apply(module.params, module.check_mode,
+                       bounded(module_executor(module), COMMAND_TIMEOUT),
                        restart_state=STATE_DIR if module.params["restart"] else "")
     except (DaemonJsonError, RestartStateError) as err:
         module.fail_json(msg=str(err), path=module.params["path"])

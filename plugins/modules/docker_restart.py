@@ -74,7 +74,6 @@ journal:
   type: str
 """
 
-import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +89,7 @@ from ansible.module_utils.gpuhost_docker_restart import (
     request,
     restore,
 )
+from ansible.module_utils.gpuhost_host import bounded, module_executor, subprocess_executor
 
 Runner = Callable[[list[str]], tuple[int, str, str]]
 Sleeper = Callable[[float], None]
@@ -105,14 +105,9 @@ class RestartFailed(Exception):
         self.data = data
 
 
-def run_command(argv: list[str]) -> tuple[int, str, str]:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-    except FileNotFoundError:
-        return 127, "", f"{argv[0]}: not found"
-    except subprocess.TimeoutExpired:
-        return 124, "", f"{' '.join(argv)}: timed out after 120 s"
-    return proc.returncode, proc.stdout, proc.stderr
+# systemctl restart waits for the daemon to stop its containers and start again.
+COMMAND_TIMEOUT = 180
+run_command = bounded(subprocess_executor, COMMAND_TIMEOUT)
 
 
 def wait_for_api(run: Runner, timeout: int, sleep: Sleeper = time.sleep) -> bool:
@@ -257,7 +252,8 @@ def main() -> None:
     else:
         facts = {}
     try:
-        result = apply(module.params, module.check_mode)
+        result = apply(module.params, module.check_mode,
+                       bounded(module_executor(module), COMMAND_TIMEOUT))
     except RestartStateError as err:
         module.fail_json(msg=str(err), **facts)
     except RestartFailed as err:
