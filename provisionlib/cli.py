@@ -23,6 +23,7 @@ from provisionlib.inventory import check_limit, resolve_source
 from provisionlib.progress import make_progress
 from provisionlib.report import build_report, html_path_for, write_html, write_json
 from provisionlib.runner import PROJECT_DIR, RunOutcome, RunSpec, run_playbook
+from provisionlib.selection import check_tags
 
 PROG = "provision.py"
 DEFAULT_INVENTORY = "inventory/localhost.yml"
@@ -132,6 +133,8 @@ def parse(argv: list[str] | None = None) -> Options:
         check=args.command == "plan",
         diff=args.command == "plan",
     )
+    if spec.playbook.is_file():  # a missing playbook is execute()'s error (exit 1)
+        check_tags(spec.playbook, inventory, args.limit, args.tags, args.skip_tags, extra_vars)
     return Options(args.command, spec, hosts, report_path, args.json, args.verbose)
 
 

@@ -37,8 +37,9 @@ MEANING = {
     ExitCode.ERROR: "internal or Ansible error (syntax error, missing playbook, crash)",
     ExitCode.FAILED: "at least one host failed a task (verify: a required check failed)",
     ExitCode.UNREACHABLE: "at least one host was unreachable, and none failed",
-    ExitCode.INVALID_INPUT: "invalid input (bad option, missing inventory, --limit matching"
-    " nothing, unreadable -e file): nothing ran, no report",
+    ExitCode.INVALID_INPUT: "invalid input (bad option, missing, unparsable or empty inventory,"
+    " --limit or --tags selecting nothing, unreadable or mistyped -e value): nothing ran,"
+    " no report",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a partial report is still written",
 }
 

@@ -58,13 +58,18 @@ def matching_hosts(source: str, limit: str | None) -> list[str]:
 
 
 def check_limit(source: str, limit: str | None) -> list[str]:
-    """Hosts a --limit selects; InputError when it selects none.
+    """Hosts the inventory (narrowed by --limit) selects; InputError when unusable.
 
-    Without a limit nothing is parsed here (that costs about 0.2 s, a third of a no-op run);
-    ansible-playbook then fails on an unparsable inventory by itself (exit code 1).
+    The inventory is always parsed here, limit or not (about 0.4 s, mostly importing ansible):
+    an unparsable inventory, or one with no hosts, is invalid input (exit 4) before anything
+    runs, not an Ansible error (exit 1) or an "ok" run that touched nobody.
     """
     if not limit:
-        return []
+        hosts = matching_hosts(source, None)
+        if not hosts:
+            raise InputError(f"inventory {source} has no hosts; add hosts to it or pass "
+                             f"another with -i PATH ({_FIX.format(src=source)})")
+        return hosts
     hosts = matching_hosts(source, limit)
     if hosts:
         return hosts

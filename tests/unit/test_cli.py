@@ -41,7 +41,7 @@ def test_every_option_after_the_command(tmp_path: Path) -> None:
     vars_file = tmp_path / "v.json"
     vars_file.write_text('{"b": 2}')
     opts = cli.parse([
-        "apply", "-i", INVENTORY, "-l", "local1", "-t", "docker,gpu", "--skip-tags", "slow",
+        "apply", "-i", INVENTORY, "-l", "local1", "-t", "untagged", "--skip-tags", "slow",
         "-e", "a=1", "-e", f"@{vars_file}", "-e", '{"c": [1]}', "-f", "7", "--json",
         "--report", str(tmp_path / "r.json"), "-vv",
     ])
@@ -49,7 +49,7 @@ def test_every_option_after_the_command(tmp_path: Path) -> None:
     assert opts.command == "apply"
     assert spec.inventory == INVENTORY
     assert spec.limit == "local1"
-    assert spec.tags == "docker,gpu"
+    assert spec.tags == "untagged"
     assert spec.skip_tags == "slow"
     assert spec.extra_vars == {"a": "1", "b": 2, "c": [1]}
     assert spec.forks == 7
