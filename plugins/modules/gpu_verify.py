@@ -92,8 +92,31 @@ options:
       when the host has it (module_utils/gpuhost_host.py).
     type: int
     default: 300
+  report_path:
+    description: >-
+      Where to write C({schema, host, inputs, results}) as JSON on the host (parent folders are
+      made). Written only when it differs from what is there, so a re-run with the same results
+      is no change; its modification time records when the checks last ran. Not written in
+      check mode. Unset: no report.
+    type: path
+  report_host:
+    description: The host name recorded in the report (the role passes inventory_hostname).
+    type: str
+    default: ""
+  reuse_seconds:
+    description: >-
+      Reuse the report's results instead of running the checks when it is at most this many
+      seconds old, none of its checks failed, and its C(inputs) fingerprint equals this run's:
+      the parameters, the hardware from I(host), and a live look (docker, enroot, CDI spec,
+      the Docker units' main PID and start time, the socket's group and mode, daemon.json and
+      the group database). 0 (the default) never reuses.
+    type: int
+    default: 0
 notes:
   - Supports check mode (reports every check as skipped).
+  - When both C(engine) and C(limits) run, one container with the C(--cpus)/C(--memory) limits
+    serves both; C(engine) falls back to a plain container when that one fails, so a limits
+    problem is never reported as an engine failure.
 """
 
 EXAMPLES = r"""
@@ -139,14 +162,24 @@ required_failed_messages:
   type: list
   elements: str
 changed:
-  description: Always false; containers are removed after each check.
+  description: True only when I(report_path) was written (containers are always removed).
+  returned: always
+  type: bool
+reused:
+  description: True when the results are the report's, reused under I(reuse_seconds).
   returned: always
   type: bool
 """
 
+import hashlib
+import json
+import os
 import re
+import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -266,6 +299,16 @@ for d in /sys/bus/pci/devices/*; do
 done
 [ -e /proc/driver/nvidia/version ] && echo "driver=loaded"
 [ -r /etc/nv_tegra_release ] && echo "tegra=$(head -n 1 /etc/nv_tegra_release)"
+true
+"""
+
+# What the reuse fingerprint looks at live besides LIVE_SCRIPT: a Docker restart (new PID or
+# start time), a socket group/mode change, a daemon.json or group-membership change.
+REUSE_PROBE_SCRIPT = r"""
+systemctl show --property=MainPID,ActiveEnterTimestampMonotonic docker.service docker.socket \
+  2>/dev/null
+stat -L -c 'socket=%G %a' "$1" 2>/dev/null
+cat /etc/docker/daemon.json /etc/group 2>/dev/null | cksum
 true
 """
 
@@ -482,6 +525,16 @@ def socket_command(path: str) -> list[str]:
 def limits_command(image: str, cpus: str, memory: str) -> list[str]:
     return ["docker", "run", "--rm", "--cpus", cpus, "--memory", memory, image, "sh", "-c",
             LIMITS_SCRIPT]
+
+
+def engine_limits_command(image: str, cpus: str, memory: str) -> list[str]:
+    """One limited container that proves both: it ran (the marker) and its cgroup limits."""
+    return ["docker", "run", "--rm", "--cpus", cpus, "--memory", memory, image, "sh", "-c",
+            f"echo {MARKER}; {LIMITS_SCRIPT}"]
+
+
+def reuse_probe_command(socket_path: str) -> list[str]:
+    return ["sh", "-c", LIVE_SCRIPT + REUSE_PROBE_SCRIPT, "gpu-verify", socket_path]
 
 
 def gpu_command(image: str, cdi: bool = False) -> list[str]:
@@ -916,13 +969,104 @@ def detect_host(run: Runner, fact: ProvisionHost | None) -> dict[str, Any]:
     return host_info(parse_detect(run(detect_command(hardware=not fact)).stdout), fact)
 
 
+def shared_container(run: Runner, opts: Options) -> Runner:
+    """A runner where engine's and limits' containers are one limited container.
+
+    limits gets that container's result as it is. engine gets it only when it ran and printed
+    the marker; otherwise engine runs its own plain container, so a refused --memory (a kernel
+    without the memory controller) fails limits and never engine.
+    """
+    engine_argv = engine_commands(opts.image)["run"]
+    limits_argv = limits_command(opts.image, opts.cpus, opts.memory)
+    combined: list[Cmd] = []
+
+    def shared() -> Cmd:
+        if not combined:
+            combined.append(run(engine_limits_command(opts.image, opts.cpus, opts.memory)))
+        return combined[0]
+
+    def runner(argv: list[str]) -> Cmd:
+        if argv == limits_argv:
+            return shared()
+        if argv == engine_argv:
+            both = shared()
+            return both if both.ok and MARKER in both.stdout else run(argv)
+        return run(argv)
+
+    return runner
+
+
 def run_checks(
     run: Runner, names: Iterable[str], opts: Options, fact: ProvisionHost | None = None
 ) -> list[dict[str, Any]]:
     """Run the named checks (in CHECKS order) and return their results."""
     wanted = set(names)
     host = detect_host(run, fact)
+    if {"engine", "limits"} <= wanted:
+        run = shared_container(run, opts)
     return [CHECK_FUNCTIONS[name](run, host, opts) for name in CHECKS if name in wanted]
+
+
+# --------------------------------------------------------------------------------------------
+# The report on the host, and reuse of fresh results (opt-in)
+# --------------------------------------------------------------------------------------------
+
+# Parameters that cannot change a result: left out of the fingerprint.
+NOT_INPUTS = ("command_timeout", "report_path", "reuse_seconds", "host")
+
+
+def fingerprint(params: dict[str, Any], probe: Cmd) -> str:
+    """sha256 over what the results depend on: parameters, hardware, and the live probe."""
+    host = params.get("host") or {}
+    inputs = {
+        "params": {k: v for k, v in params.items() if k not in NOT_INPUTS},
+        "hardware": {key: host.get(key) for key in ("kind", "gpus", "nvidia_driver", "jetson")},
+        "live": [probe.rc, probe.stdout],
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def report_doc(host: str, inputs: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    # No timestamps: a re-run with the same results writes nothing.
+    return {"schema": 1, "host": host, "inputs": inputs, "results": results}
+
+
+def load_report(path: str) -> tuple[dict[str, Any] | None, float]:
+    """The report and its modification time (when its checks last ran); (None, 0) if unusable."""
+    try:
+        file = Path(path)
+        return json.loads(file.read_text(encoding="utf-8")), file.stat().st_mtime
+    except (OSError, ValueError):
+        return None, 0.0
+
+
+def reusable(doc: dict[str, Any] | None, inputs: str, age_s: float, reuse_seconds: int) -> bool:
+    if reuse_seconds <= 0 or not doc or doc.get("inputs") != inputs:
+        return False
+    results = doc.get("results")
+    if not isinstance(results, list) or not results:
+        return False
+    return 0 <= age_s <= reuse_seconds and all(r.get("status") != "fail" for r in results)
+
+
+def write_report(path: str, doc: dict[str, Any]) -> bool:
+    """Write doc unless the file already says the same; True when written.
+
+    The same content is only touched: its modification time says when the checks last ran,
+    which is what reuse_seconds measures.
+    """
+    old, _ = load_report(path)
+    file = Path(path)
+    if old == doc:
+        os.utime(file)
+        return False
+    file.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=str(file.parent))
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(doc, indent=4, sort_keys=True) + "\n")
+    Path(tmp).chmod(0o644)
+    Path(tmp).replace(file)
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -933,6 +1077,49 @@ def run_checks(
 def module_runner(module: AnsibleModule, timeout: int) -> Runner:
     """Commands under gpuhost_host's timeout rule (image pulls run inside docker run)."""
     return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"))
+
+
+def options(p: dict[str, Any], workdir: str) -> Options:
+    return Options(
+        image=p["image"],
+        gpu_image=p["gpu_image"],
+        enroot_image=p["enroot_image"],
+        cpus=p["cpus"],
+        memory=p["memory"],
+        users=tuple(user_names(p["users"])),
+        socket_path=p["socket_path"],
+        socket_group=p["socket_group"],
+        socket_mode=p["socket_mode"],
+        enroot_workdir=workdir,
+    )
+
+
+def validate(module: AnsibleModule) -> None:
+    p = module.params
+    unknown = sorted((set(p["checks"]) | set(p["required"])) - set(CHECKS))
+    if unknown:
+        module.fail_json(msg=f"unknown check(s): {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    try:
+        parse_size(p["memory"])
+        float(p["cpus"])
+        int(p["socket_mode"], 8)
+    except ValueError as exc:
+        module.fail_json(msg=f"invalid parameter: {exc}")
+
+
+def verify(module: AnsibleModule, names: list[str]) -> dict[str, Any]:
+    """Run (or, opted in and unchanged, reuse) the checks; write the report when it differs."""
+    p = module.params
+    run = module_runner(module, p["command_timeout"])
+    inputs = fingerprint(p, run(reuse_probe_command(p["socket_path"])))
+    report_path = p["report_path"]
+    old, mtime = load_report(report_path) if report_path else (None, 0.0)
+    if reusable(old, inputs, time.time() - mtime, p["reuse_seconds"]):
+        return {"results": old["results"] if old else [], "reused": True, "changed": False}
+    results = run_checks(run, names, options(p, module.tmpdir), p["host"])
+    changed = bool(report_path) and write_report(
+        report_path, report_doc(p["report_host"], inputs, results))
+    return {"results": results, "reused": False, "changed": changed}
 
 
 def main() -> None:
@@ -951,41 +1138,25 @@ def main() -> None:
             "socket_mode": {"type": "str", "default": "0660"},
             "host": {"type": "dict"},
             "command_timeout": {"type": "int", "default": 300},
+            "report_path": {"type": "path"},
+            "report_host": {"type": "str", "default": ""},
+            "reuse_seconds": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )
+    validate(module)
     p = module.params
-    unknown = sorted((set(p["checks"]) | set(p["required"])) - set(CHECKS))
-    if unknown:
-        module.fail_json(msg=f"unknown check(s): {', '.join(unknown)}; known: {', '.join(CHECKS)}")
-    try:
-        parse_size(p["memory"])
-        float(p["cpus"])
-        int(p["socket_mode"], 8)
-    except ValueError as exc:
-        module.fail_json(msg=f"invalid parameter: {exc}")
     names = [name for name in CHECKS if name in set(p["checks"]) | set(p["required"])]
-
     if module.check_mode:
-        results = [result(n, "skip", "check mode: no container was started") for n in names]
+        done: dict[str, Any] = {
+            "results": [result(n, "skip", "check mode: no container was started") for n in names],
+            "reused": False, "changed": False,
+        }
     else:
-        opts = Options(
-            image=p["image"],
-            gpu_image=p["gpu_image"],
-            enroot_image=p["enroot_image"],
-            cpus=p["cpus"],
-            memory=p["memory"],
-            users=tuple(user_names(p["users"])),
-            socket_path=p["socket_path"],
-            socket_group=p["socket_group"],
-            socket_mode=p["socket_mode"],
-            enroot_workdir=module.tmpdir,
-        )
-        results = run_checks(module_runner(module, p["command_timeout"]), names, opts, p["host"])
-    missing = required_failures(results, p["required"]) if not module.check_mode else []
+        done = verify(module, names)
+    missing = required_failures(done["results"], p["required"]) if not module.check_mode else []
     module.exit_json(
-        changed=False,
-        results=results,
+        **done,
         required_failed=missing,
         required_failed_messages=[failure_message(m) for m in missing],
     )
