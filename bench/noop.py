@@ -1,0 +1,252 @@
+"""The no-op re-run of playbooks/site.yml on one converged test host, beside its floor.
+
+    flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
+        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining]
+
+One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
+--keep it is left running and a later run reuses it), converged with site.yml over
+community.docker.docker (Debian's engine, the busybox test image imported, a user `benchuser`
+given to docker_access), and then site.yml runs -n more times: those are the no-op re-runs,
+timed, with ansible.posix.profile_roles (seconds per role) and the PLAY RECAP (tasks run and
+skipped, changed). The floor is a play of as many ansible.builtin.ping tasks as the no-op ran
+modules on the host (tasks and loop items that reach the host; set_fact, assert, debug,
+include_* and meta run on the controller and are not counted; counted in one more, untimed run
+with the ansible.posix.json callback), over the same connection and become: what the same
+number of round trips costs with no work in them.
+Prints figures; never asserts (target: a no-op of at most 6 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = ROOT / ".cache" / "testhosts" / "env"
+HARNESS = ROOT / "tests" / "hosts" / "testhosts.sh"
+PLAYBOOK = ROOT / "playbooks" / "site.yml"
+IMPORT_IMAGE = ROOT / "molecule" / "shared" / "tasks" / "import_test_image.yml"
+TEST_IMAGE = "testhost/busybox:latest"
+USER = "benchuser"
+TIMEOUT_S = 900
+NOOP_TARGET_S = 6.0
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
+    re.MULTILINE,
+)
+# Actions that never reach the host (their time is the controller's, not a round trip).
+CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "include_tasks", "include_role",
+                      "import_tasks", "import_role", "meta", "add_host", "group_by", "fail",
+                      "set_stats", "include_vars"}
+# profile_roles' closing lines: `docker_access ------------- 1.23s` (and a `total` line).
+ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
+
+
+class BenchError(RuntimeError):
+    """A step failed; the message carries the command's output tail."""
+
+
+@dataclass(frozen=True)
+class Recap:
+    ok: int
+    changed: int
+    skipped: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    recap: Recap
+    roles: dict[str, float]
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+                          timeout=TIMEOUT_S)
+    if check and done.returncode != 0:
+        raise BenchError(f"{' '.join(cmd[:6])}... exited {done.returncode}:\n"
+                         f"{(done.stdout + done.stderr)[-3000:]}")
+    return done
+
+
+def read_env_file() -> dict[str, str]:
+    if not ENV_FILE.exists():
+        sys.exit(f"{ENV_FILE} missing: run `tests/hosts/testhosts.sh up` first")
+    pairs = (line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def is_running(name: str) -> bool:
+    done = run(["docker", "inspect", "--format", "{{.State.Running}}", name], check=False)
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def ansible_env(pipelining: bool | None) -> dict[str, str]:
+    """The project's ansible.cfg; pipelining forced on or off only when asked."""
+    bin_dir = str(ROOT / ".venv" / "bin")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_roles",
+               PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    if pipelining is not None:
+        env["ANSIBLE_PIPELINING"] = str(pipelining)
+    return env
+
+
+def write_inventory(directory: Path, name: str) -> Path:
+    inventory = {"all": {
+        "hosts": {name: {"ansible_connection": "community.docker.docker",
+                         "ansible_host": name,
+                         "ansible_python_interpreter": "/usr/bin/python3"}},
+        # get.docker.com and registries are unreachable from test hosts (as in provision_cli).
+        "vars": {"docker_engine_install_method": "distro", "docker_access_users": [USER],
+                 "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE},
+    }}
+    path = directory / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    return path
+
+
+def write_floor_playbook(directory: Path, tasks: int) -> Path:
+    """As many ping tasks as the no-op ran: one module round trip each, nothing decided."""
+    plays = [{"name": "Floor", "hosts": "all", "gather_facts": False, "become": True,
+              "tasks": [{"name": f"Ping {i}", "ansible.builtin.ping": None}
+                        for i in range(tasks)]}]
+    path = directory / "floor.yml"
+    path.write_text(json.dumps(plays))
+    return path
+
+
+def playbook(inventory: Path, book: Path, env: dict[str, str],
+             extra: dict[str, object] | None = None) -> tuple[float, str]:
+    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(book)]
+    if extra:
+        cmd += ["-e", json.dumps(extra)]
+    start = time.perf_counter()
+    done = run(cmd, env=env)
+    return time.perf_counter() - start, done.stdout
+
+
+def parse_recap(output: str, host: str) -> Recap:
+    for match in RECAP.finditer(output):
+        if match["host"] == host:
+            return Recap(int(match["ok"]), int(match["changed"]), int(match["skipped"]),
+                         int(match["failed"]))
+    raise BenchError(f"no PLAY RECAP line for {host}")
+
+
+def parse_roles(output: str) -> dict[str, float]:
+    return {role: float(secs) for role, secs in ROLE_LINE.findall(output) if role != "total"}
+
+
+def host_round_trips(inventory: Path, env: dict[str, str]) -> int:
+    """Module runs on the host in one no-op run: tasks and loop items, not skipped."""
+    json_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="")
+    _, out = playbook(inventory, PLAYBOOK, json_env)
+    count = 0
+    for play in json.loads(out[out.index("{"):])["plays"]:
+        for task in play["tasks"]:
+            for res in task["hosts"].values():
+                if res["action"].rsplit(".", 1)[-1] in CONTROLLER_ACTIONS or res.get("skipped"):
+                    continue
+                items = res.get("results")
+                count += (sum(1 for item in items if not item.get("skipped"))
+                          if isinstance(items, list) else 1)
+    return count
+
+
+def converge(name: str, inventory: Path, env: dict[str, str]) -> None:
+    """site.yml until the host is converged: the test image exists only once Docker does."""
+    run(["docker", "exec", name, "sh", "-c", f"id {USER} || useradd --create-home {USER}"])
+    playbook(inventory, PLAYBOOK, env, {"gpu_verify_required": {}})
+    script = (f"docker image inspect {TEST_IMAGE} >/dev/null 2>&1 || docker import --change "
+              f"'CMD [\"/bin/sh\"]' /opt/testhost/busybox-rootfs.tar {TEST_IMAGE}")
+    run(["docker", "exec", name, "sh", "-c", script])
+    playbook(inventory, PLAYBOOK, env)
+
+
+def timed_runs(count: int, inventory: Path, book: Path, env: dict[str, str],
+               host: str) -> list[Run]:
+    runs = []
+    for _ in range(count):
+        seconds, out = playbook(inventory, book, env)
+        runs.append(Run(seconds, parse_recap(out, host), parse_roles(out)))
+    return runs
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report(noop: list[Run], floor: list[Run], trips: int, pipelining: str) -> None:
+    recap = noop[0].recap
+    ran = recap.ok + recap.failed
+    print(f"pipelining: {pipelining}")
+    print(f"{'figure':<44} {'median s':>9} {'min s':>7} {'max s':>7}  runs")
+    for label, runs in ((f"site.yml no-op (target <= {NOOP_TARGET_S:.0f} s)", noop),
+                        (f"floor: {trips} ping tasks", floor)):
+        secs = [r.seconds for r in runs]
+        print(f"{label:<44} {median(secs):>9.1f} {min(secs):>7.1f} {max(secs):>7.1f}  "
+              f"{' '.join(f'{s:.1f}' for s in secs)}")
+    print(f"no-op tasks: {ran} run ({trips} reach the host), {recap.skipped} skipped; "
+          f"changed per run: "
+          f"{[r.recap.changed for r in noop]} (must be 0)")
+    print("seconds per role (median over the no-op runs, profile_roles):")
+    roles = sorted({role for r in noop for role in r.roles})
+    per_role = {role: median([r.roles.get(role, 0.0) for r in noop]) for role in roles}
+    for role, secs in sorted(per_role.items(), key=lambda item: -item[1]):
+        print(f"  {role:<40} {secs:6.2f}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=3, help="timed no-op runs (default 3)")
+    parser.add_argument("--image", default="debian12",
+                        help="debian12, debian13 or a full image reference (default debian12)")
+    parser.add_argument("--name", default="bench-noop",
+                        help="test host container name (default bench-noop-IMAGE)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the host running; a later run with --keep reuses it")
+    parser.add_argument("--pipelining", choices=["on", "off"],
+                        help="force pipelining (default: what ansible.cfg says)")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    repo = read_env_file().get("TESTHOST_IMAGE_REPO", "gpuhost-testhost")
+    image = args.image if ":" in args.image or "/" in args.image else f"{repo}:{args.image}"
+    name = f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
+    env = ansible_env(None if args.pipelining is None else args.pipelining == "on")
+    work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
+    reused = is_running(name)
+    try:
+        if not reused:
+            run([str(HARNESS), "start", name, image])
+        inventory = write_inventory(work, name)
+        print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
+        converge(name, inventory, env)
+        noop = timed_runs(args.n, inventory, PLAYBOOK, env, name)
+        trips = host_round_trips(inventory, env)
+        floor = timed_runs(args.n, inventory, write_floor_playbook(work, trips), env, name)
+    except BenchError as err:
+        sys.exit(f"bench failed: {err}")
+    finally:
+        if not args.keep:
+            run([str(HARNESS), "stop", name], check=False)
+    report(noop, floor, trips, args.pipelining or "ansible.cfg")
+
+
+if __name__ == "__main__":
+    main()
