@@ -8,10 +8,12 @@ One test host is started through `tests/hosts/testhosts.sh start` (as molecule d
 community.docker.docker (Debian's engine, the busybox test image imported, a user `benchuser`
 given to docker_access), and then site.yml runs -n more times: those are the no-op re-runs,
 timed, with ansible.posix.profile_roles (seconds per role) and the PLAY RECAP (tasks run and
-skipped, changed). The floor is a play of as many ansible.builtin.ping tasks as the no-op ran
-modules on the host (tasks and loop items that reach the host; set_fact, assert, debug,
-include_* and meta run on the controller and are not counted; counted in one more, untimed run
-with the ansible.posix.json callback), over the same connection and become: what the same
+skipped, changed). One more, untimed no-op run at -vvv counts the real round trips: every
+`docker exec` (EXEC), file copy (PUT) and fetch (FETCH) the connection logs, so a module that
+needs two (an action plugin's stat before its copy) counts two, a loop one per item, and
+set_fact, assert, debug, include_* and meta none; the same run gives the tasks run and skipped
+per role. The floor is a play of as many ansible.builtin.ping tasks as there were round trips
+(one round trip each under pipelining), over the same connection and become: what the same
 number of round trips costs with no work in them.
 Prints figures; never asserts (target: a no-op of at most 6 s).
 """
@@ -44,10 +46,10 @@ RECAP = re.compile(
     r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
     re.MULTILINE,
 )
-# Actions that never reach the host (their time is the controller's, not a round trip).
-CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "include_tasks", "include_role",
-                      "import_tasks", "import_role", "meta", "add_host", "group_by", "fail",
-                      "set_stats", "include_vars"}
+# -vvv lines of community.docker.docker, one per exchange with the host.
+ROUND_TRIP = re.compile(r"^(?:<[^>]*> )?(?:EXEC|PUT|FETCH) ", re.MULTILINE)
+TASK_BANNER = re.compile(r"^TASK \[(?:(?P<role>[^:\]]+) : )?(?P<name>[^\]]*)\]", re.MULTILINE)
+HOST_RESULT = re.compile(r"^(ok|changed|skipping|failed|fatal|included): ", re.MULTILINE)
 # profile_roles' closing lines: `docker_access ------------- 1.23s` (and a `total` line).
 ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 
@@ -150,20 +152,36 @@ def parse_roles(output: str) -> dict[str, float]:
     return {role: float(secs) for role, secs in ROLE_LINE.findall(output) if role != "total"}
 
 
-def host_round_trips(inventory: Path, env: dict[str, str]) -> int:
-    """Module runs on the host in one no-op run: tasks and loop items, not skipped."""
-    json_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="")
-    _, out = playbook(inventory, PLAYBOOK, json_env)
-    count = 0
-    for play in json.loads(out[out.index("{"):])["plays"]:
-        for task in play["tasks"]:
-            for res in task["hosts"].values():
-                if res["action"].rsplit(".", 1)[-1] in CONTROLLER_ACTIONS or res.get("skipped"):
-                    continue
-                items = res.get("results")
-                count += (sum(1 for item in items if not item.get("skipped"))
-                          if isinstance(items, list) else 1)
-    return count
+@dataclass
+class RoleTrips:
+    run: int = 0
+    skipped: int = 0
+    trips: int = 0
+
+
+def count_trips(output: str) -> dict[str, RoleTrips]:
+    """Per role (or play, for tasks outside a role): tasks run and skipped, round trips."""
+    banners = list(TASK_BANNER.finditer(output))
+    roles: dict[str, RoleTrips] = {}
+    for index, banner in enumerate(banners):
+        end = banners[index + 1].start() if index + 1 < len(banners) else len(output)
+        section = output[banner.end():end]
+        role = roles.setdefault(banner["role"] or "(play tasks)", RoleTrips())
+        results = HOST_RESULT.findall(section)
+        if results and all(result == "skipping" for result in results):
+            role.skipped += 1
+        else:
+            role.run += 1
+        role.trips += len(ROUND_TRIP.findall(section))
+    return roles
+
+
+def host_round_trips(inventory: Path, env: dict[str, str]) -> dict[str, RoleTrips]:
+    """One untimed no-op at -vvv: what reaches the host, per role."""
+    vvv_env = {key: value for key, value in env.items() if key != "ANSIBLE_CALLBACKS_ENABLED"}
+    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-vvv", "-i", str(inventory),
+           str(PLAYBOOK)]
+    return count_trips(run(cmd, env=vvv_env).stdout)
 
 
 def converge(name: str, inventory: Path, env: dict[str, str]) -> None:
@@ -189,9 +207,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def report(noop: list[Run], floor: list[Run], trips: int, pipelining: str) -> None:
+def report(noop: list[Run], floor: list[Run], roles: dict[str, RoleTrips],
+           pipelining: str) -> None:
     recap = noop[0].recap
     ran = recap.ok + recap.failed
+    trips = sum(role.trips for role in roles.values())
     print(f"pipelining: {pipelining}")
     print(f"{'figure':<44} {'median s':>9} {'min s':>7} {'max s':>7}  runs")
     for label, runs in ((f"site.yml no-op (target <= {NOOP_TARGET_S:.0f} s)", noop),
@@ -199,14 +219,16 @@ def report(noop: list[Run], floor: list[Run], trips: int, pipelining: str) -> No
         secs = [r.seconds for r in runs]
         print(f"{label:<44} {median(secs):>9.1f} {min(secs):>7.1f} {max(secs):>7.1f}  "
               f"{' '.join(f'{s:.1f}' for s in secs)}")
-    print(f"no-op tasks: {ran} run ({trips} reach the host), {recap.skipped} skipped; "
-          f"changed per run: "
-          f"{[r.recap.changed for r in noop]} (must be 0)")
-    print("seconds per role (median over the no-op runs, profile_roles):")
-    roles = sorted({role for r in noop for role in r.roles})
-    per_role = {role: median([r.roles.get(role, 0.0) for r in noop]) for role in roles}
+    print(f"no-op tasks: {ran} run, {recap.skipped} skipped, {trips} round trips; "
+          f"changed per run: {[r.recap.changed for r in noop]} (must be 0)")
+    print("per role: seconds (median over the no-op runs, profile_roles), tasks run / skipped, "
+          "round trips (the -vvv run):")
+    names = sorted({role for r in noop for role in r.roles} | set(roles))
+    per_role = {role: median([r.roles.get(role, 0.0) for r in noop]) for role in names}
     for role, secs in sorted(per_role.items(), key=lambda item: -item[1]):
-        print(f"  {role:<40} {secs:6.2f}")
+        counts = roles.get(role, RoleTrips())
+        print(f"  {role:<28} {secs:6.2f} s  {counts.run:3d} run {counts.skipped:3d} skipped "
+              f"{counts.trips:3d} round trips")
 
 
 def parse_args() -> argparse.Namespace:
@@ -238,14 +260,15 @@ def main() -> None:
         print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
         converge(name, inventory, env)
         noop = timed_runs(args.n, inventory, PLAYBOOK, env, name)
-        trips = host_round_trips(inventory, env)
+        roles = host_round_trips(inventory, env)
+        trips = sum(role.trips for role in roles.values())
         floor = timed_runs(args.n, inventory, write_floor_playbook(work, trips), env, name)
     except BenchError as err:
         sys.exit(f"bench failed: {err}")
     finally:
         if not args.keep:
             run([str(HARNESS), "stop", name], check=False)
-    report(noop, floor, trips, args.pipelining or "ansible.cfg")
+    report(noop, floor, roles, args.pipelining or "ansible.cfg")
 
 
 if __name__ == "__main__":

@@ -89,6 +89,16 @@ class JetsonFact(TypedDict):
     board: str | None
 
 
+class UnitFact(TypedDict):
+    """One unit from `systemctl show -p Id,ActiveState,UnitFileState,NeedDaemonReload`."""
+
+    active_state: str | None  # active | inactive | failed | ...; None when systemctl said nothing
+    unit_file_state: str | None  # enabled | disabled | static | ...; None for an unknown unit
+    active: bool  # ActiveState is active
+    enabled: bool  # UnitFileState is exactly enabled (static and the like count as not)
+    need_daemon_reload: bool  # the unit changed on disk since systemd loaded it
+
+
 class DockerFact(TypedDict):
     installed: bool
     version: str | None
@@ -99,6 +109,16 @@ class DockerFact(TypedDict):
     default_runtime: str | None
     cgroup_driver: str | None
     data_root: str | None
+    # What docker_engine, docker_access and docker_restart decide on, read in the same round
+    # trip: docker.service and docker.socket (empty when systemctl cannot answer), a restart
+    # recorded under the restart contract's state dir, daemon.json as text (None when absent),
+    # and the sha256 of each file in docker.service.d / docker.socket.d by host path
+    # (digests, not contents: a proxy drop-in may hold credentials; "symlink" for a link,
+    # which docker_unit_dropin refuses to write through).
+    units: dict[str, UnitFact]
+    restart_pending: bool
+    daemon_json: str | None
+    dropin_sha256: dict[str, str]
 
 
 class ToolkitFact(TypedDict):

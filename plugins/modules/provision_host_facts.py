@@ -195,6 +195,33 @@ ansible_facts:
             default_runtime: {description: Default runtime, type: str}
             cgroup_driver: {description: systemd or cgroupfs, type: str}
             data_root: {description: Docker root dir, type: str}
+            units:
+              description: >-
+                docker.service and docker.socket from one C(systemctl show -p
+                Id,ActiveState,UnitFileState,NeedDaemonReload); empty when systemctl cannot
+                answer (no systemd as PID 1).
+              type: dict
+              sample:
+                docker.service:
+                  active_state: active
+                  unit_file_state: enabled
+                  active: true
+                  enabled: true
+                  need_daemon_reload: false
+            restart_pending:
+              description: >-
+                A Docker restart is recorded under /var/lib/gpuhost/docker-restart (the restart
+                contract, module_utils gpuhost_docker_restart) and not yet done.
+              type: bool
+            daemon_json:
+              description: The text of /etc/docker/daemon.json; null when it does not exist.
+              type: str
+            dropin_sha256:
+              description: >-
+                sha256 of each file in /etc/systemd/system/docker.service.d and docker.socket.d
+                by host path (C(symlink) for a link); digests rather than contents, since a proxy
+                drop-in may hold credentials.
+              type: dict
         nvidia_container_toolkit:
           description: NVIDIA Container Toolkit.
           type: dict
@@ -236,6 +263,7 @@ changed:
   type: bool
 """
 
+import hashlib
 import json
 import os
 import platform
@@ -245,6 +273,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE
 from ansible.module_utils.gpuhost_fact import (
     SCHEMA_VERSION,
     ArchFact,
@@ -260,6 +289,7 @@ from ansible.module_utils.gpuhost_fact import (
     SmiFact,
     SmiGpu,
     ToolkitFact,
+    UnitFact,
 )
 from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, Exec, module_executor
 from ansible.module_utils.gpuhost_nvidia import (
@@ -314,6 +344,10 @@ DPKG_ARCH = {
 }
 
 DOCKER_PACKAGES = ("docker-ce", "docker.io", "moby-engine")
+DOCKER_UNITS = ("docker.service", "docker.socket")
+UNIT_PROPERTIES = "Id,ActiveState,UnitFileState,NeedDaemonReload"
+DAEMON_JSON = "/etc/docker/daemon.json"
+DROPIN_DIRS = tuple(f"/etc/systemd/system/{unit}.d" for unit in DOCKER_UNITS)
 # dpkg-query patterns for every package a role decides on: Docker's and the distribution's
 # engines and their conflicts (docker_engine's docker_engine_known_packages), the NVIDIA
 # container stack, enroot and L4T. One query; unknown patterns only make dpkg-query exit 1.
@@ -658,6 +692,32 @@ def parse_daemon_json(text: str, cgroup_version: int | None) -> dict[str, Any]:
     }
 
 
+def parse_systemctl_show(text: str, units: tuple[str, ...] = DOCKER_UNITS) -> dict[str, UnitFact]:
+    """`systemctl show -p Id,ActiveState,UnitFileState,NeedDaemonReload UNIT...` -> per unit.
+
+    systemctl prints one KEY=value block per unit, blocks separated by a blank line, in the
+    order asked; Id names the block (an unknown unit still gets one, with an empty
+    UnitFileState). A block without Id takes the name of its position.
+    """
+    facts: dict[str, UnitFact] = {}
+    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    for index, block in enumerate(blocks):
+        props = dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line)
+        name = props.get("Id") or (units[index] if index < len(units) else "")
+        if name not in units:
+            continue
+        active_state = props.get("ActiveState") or None
+        unit_file_state = props.get("UnitFileState") or None
+        facts[name] = {
+            "active_state": active_state,
+            "unit_file_state": unit_file_state,
+            "active": active_state == "active",
+            "enabled": unit_file_state == "enabled",
+            "need_daemon_reload": props.get("NeedDaemonReload") == "yes",
+        }
+    return facts
+
+
 def parse_dpkg_query(text: str) -> dict[str, PackageFact]:
     """dpkg-query -W lines (Package, db:Status-Abbrev, Version; tab separated) -> packages.
 
@@ -979,6 +1039,31 @@ def gather_jetson(host: Host, installed: dict[str, str], kernel_release: str | N
     }
 
 
+def gather_units(host: Host) -> dict[str, UnitFact]:
+    result = host.run("systemctl", "show", "-p", UNIT_PROPERTIES, *DOCKER_UNITS)
+    return parse_systemctl_show(result.stdout) if result and result.ok else {}
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of a regular file, "symlink" for a link, None for anything else."""
+    try:
+        if path.is_symlink():
+            return "symlink"
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def gather_dropins(host: Host) -> dict[str, str]:
+    digests = {}
+    for directory in DROPIN_DIRS:
+        for entry in host.entries(directory):
+            digest = file_digest(host.path(entry))
+            if digest is not None:
+                digests[entry] = digest
+    return digests
+
+
 def docker_package(host: Host, installed: dict[str, str]) -> str | None:
     for name in DOCKER_PACKAGES:
         if name in installed:
@@ -1008,11 +1093,14 @@ def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> 
         "default_runtime": None,
         "cgroup_driver": None,
         "data_root": None,
+        "units": gather_units(host),
+        "restart_pending": host.exists(f"{STATE_DIR}/{STATE_FILE}"),
+        "daemon_json": host.read(DAEMON_JSON),
+        "dropin_sha256": gather_dropins(host),
     }
     if not docker["installed"]:
         return docker
-    active = host.run("systemctl", "is-active", "docker")
-    docker["active"] = bool(active and active.stdout.strip() == "active")
+    docker["active"] = docker["units"].get("docker.service", {}).get("active", False)
     info = host.run("docker", "info", "--format", "{{json .}}") if cli else None
     parsed = parse_docker_info(info.stdout) if info and info.ok else None
     if parsed and parsed["version"]:
@@ -1020,8 +1108,7 @@ def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> 
         docker["answering"] = True
         _set_daemon_fields(docker, parsed)
         return docker
-    daemon_json = host.read("/etc/docker/daemon.json") or ""
-    _set_daemon_fields(docker, parse_daemon_json(daemon_json, cgroup))
+    _set_daemon_fields(docker, parse_daemon_json(docker["daemon_json"] or "", cgroup))
     client = host.run("docker", "--version") if cli else None
     if client and client.ok:
         docker["version"] = parse_docker_version(client.stdout) or docker["version"]

@@ -9,6 +9,7 @@ tree through its `root` option exactly as it reads / on a real host.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import shutil
 import subprocess
@@ -63,6 +64,12 @@ def gather(root: Path, force: str = "", timeout: int = 10) -> dict[str, Any]:
     return phf.gather(phf.Host(str(root), run_cmd, timeout), force)
 
 
+# What `systemctl show -p Id,ActiveState,UnitFileState,NeedDaemonReload docker.service
+# docker.socket` prints for a daemon that failed to start after its unit changed on disk.
+SHOW_STOPPED = (
+    "Id=docker.service\nNeedDaemonReload=yes\nActiveState=failed\nUnitFileState=enabled\n\n"
+    "Id=docker.socket\nNeedDaemonReload=no\nActiveState=inactive\nUnitFileState=disabled\n"
+)
 DEBIAN = fixture("host_facts/os_release/debian_12_bookworm.txt")
 UBUNTU_FOCAL = fixture("host_facts/os_release/ubuntu_20_04_jetson_agx.txt")
 JAMMY = 'NAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n'
@@ -243,7 +250,7 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
         rc=1,
     )
     plant_tool(tmp_path, "docker", "Docker version 27.5.1, build 9f9e405\n")
-    plant_tool(tmp_path, "systemctl", "inactive\n", rc=3)
+    plant_tool(tmp_path, "systemctl", SHOW_STOPPED)
     plant_tool(tmp_path, "nvidia-ctk", fixture("nvidia/nvidia_ctk_version/ctk_1_12_0.txt"))
     plant_tool(tmp_path, "enroot", "4.1.2\n")
     plant(
@@ -271,6 +278,15 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
         "default_runtime": "nvidia",
         "cgroup_driver": "systemd",
         "data_root": "/var/lib/docker",
+        "units": {
+            "docker.service": {"active_state": "failed", "unit_file_state": "enabled",
+                               "active": False, "enabled": True, "need_daemon_reload": True},
+            "docker.socket": {"active_state": "inactive", "unit_file_state": "disabled",
+                              "active": False, "enabled": False, "need_daemon_reload": False},
+        },
+        "restart_pending": False,
+        "daemon_json": (tmp_path / "etc/docker/daemon.json").read_text(),
+        "dropin_sha256": {},
     }
     fact = gather(tmp_path)
     assert fact["nvidia_container_toolkit"] == {"installed": True, "version": "1.12.0"}
@@ -284,7 +300,7 @@ def test_docker_answering_uses_docker_info(tmp_path: Path) -> None:
     plant_tool(
         tmp_path, "docker", fixture("host_facts/docker_info/json_docker_io_20_10_debian12.txt")
     )
-    plant_tool(tmp_path, "systemctl", "active\n")
+    plant_tool(tmp_path, "systemctl", fixture("host_facts/systemctl_show/docker_io_debian12.txt"))
     docker = gather(tmp_path)["docker"]
     assert (docker["answering"], docker["active"], docker["version"]) == (
         True,
@@ -468,6 +484,34 @@ def test_packages_holds_and_config_files(tmp_path: Path) -> None:
         "docker-ce",
         "5:27.5.1-1~debian.12~bookworm",
     )
+
+
+def test_dropin_digests_restart_pending_and_no_systemd(tmp_path: Path) -> None:
+    """Drop-ins by sha256 (a link as "symlink"), a recorded restart, daemon.json absent; a
+    systemctl that cannot answer (no systemd as PID 1) leaves units empty and Docker inactive."""
+    base_host(tmp_path)
+    plant_tool(tmp_path, "dpkg-query", "docker.io\tii \t20.10.24+dfsg1-1+deb12u1\n", rc=1)
+    plant_tool(tmp_path, "systemctl", "System has not been booted with systemd\n", rc=1)
+    proxy = "[Service]\nEnvironment=HTTP_PROXY=http://proxy:3128\n"
+    plant(
+        tmp_path,
+        {
+            "/etc/systemd/system/docker.service.d/http-proxy.conf": proxy,
+            "/var/lib/gpuhost/docker-restart/pending.json": "{}",
+        },
+    )
+    socket_dir = tmp_path / "etc/systemd/system/docker.socket.d"
+    socket_dir.mkdir(parents=True)
+    (socket_dir / "gpuhost-socket.conf").symlink_to("/dev/null")
+    docker = gather(tmp_path)["docker"]
+    assert docker["dropin_sha256"] == {
+        "/etc/systemd/system/docker.service.d/http-proxy.conf":
+            hashlib.sha256(proxy.encode()).hexdigest(),
+        "/etc/systemd/system/docker.socket.d/gpuhost-socket.conf": "symlink",
+    }
+    assert docker["restart_pending"] is True
+    assert docker["daemon_json"] is None
+    assert (docker["units"], docker["active"]) == ({}, False)
 
 
 def test_dpkg_patterns_cover_every_package_docker_engine_decides_on() -> None:

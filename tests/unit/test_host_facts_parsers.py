@@ -71,6 +71,7 @@ PARSERS = {
     "docker_info": phf.parse_docker_info,
     "nvidia_ctk_version": phf.parse_nvidia_ctk_version,
     "l4t_core_version": l4t_core,
+    "systemctl_show": phf.parse_systemctl_show,
 }
 
 A100_80 = "NVIDIA A100-SXM4-80GB"
@@ -274,6 +275,11 @@ EXPECTED: dict[str, Any] = {
         "cgroup_driver": "cgroupfs",
         "data_root": "/var/lib/docker",
     },
+    "host_facts/systemctl_show/docker_io_debian12.txt": {
+        unit: {"active_state": "active", "unit_file_state": "enabled", "active": True,
+               "enabled": True, "need_daemon_reload": False}
+        for unit in ("docker.service", "docker.socket")
+    },
     "nvidia/nvidia_ctk_version/ctk_1_12_0.txt": "1.12.0",
     "nvidia/l4t_core_version/l4t_core_36_4_4.txt": {
         "l4t_release": "36",
@@ -304,3 +310,20 @@ def test_recorded_output_parses(relative: str) -> None:
     assert source.startswith(("https://", "recorded on this project's"))
     parser = PARSERS[relative.split("/")[1]]
     assert parser(body) == EXPECTED[relative]
+
+
+def test_systemctl_show_unknown_unit_and_blocks_without_id() -> None:
+    """An engine not installed: systemctl still prints a block, with an empty UnitFileState
+    (format as recorded for an unknown unit on the Debian 12 test host). Blocks without Id
+    are named by their position; units not asked about are dropped."""
+    text = ("Id=docker.service\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n\n"
+            "ActiveState=activating\nUnitFileState=static\nNeedDaemonReload=yes\n\n"
+            "Id=other.service\nActiveState=active\n")
+    units = phf.parse_systemctl_show(text)
+    assert units == {
+        "docker.service": {"active_state": "inactive", "unit_file_state": None, "active": False,
+                           "enabled": False, "need_daemon_reload": False},
+        "docker.socket": {"active_state": "activating", "unit_file_state": "static",
+                          "active": False, "enabled": False, "need_daemon_reload": True},
+    }
+    assert phf.parse_systemctl_show("") == {}
