@@ -26,8 +26,10 @@ from typing import TypedDict
 
 STATE_DIR = "/var/lib/gpuhost/docker-restart"
 STATE_FILE = "pending.json"
-# Check mode writes nothing on the host, so there a would-be request travels as a host fact
-# from the writer to docker_restart, which resets it.
+# Every request (and, in check mode, where nothing is written on the host, every would-be
+# request) also travels as a host fact from the writer to docker_restart, which resets it:
+# the docker_restart role skips its module only when this fact is unset and provision_host
+# (gathered before the writers ran) says nothing is pending and Docker is active.
 CHECK_MODE_FACT = "gpuhost_docker_restart_requested"
 # Stopping docker.socket stops docker.service (Requires=), so the socket goes first.
 UNIT_ORDER = ("docker.socket", "docker.service")
@@ -143,5 +145,5 @@ def describe_restore(path: str, copy: str) -> str:
 
 
 def check_mode_facts(requested: bool) -> dict[str, bool]:
-    """ansible_facts that tell docker_restart, in check mode, that a writer would have changed."""
+    """ansible_facts that tell docker_restart a writer changed (in check mode: would have)."""
     return {CHECK_MODE_FACT: requested}

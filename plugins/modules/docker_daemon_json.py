@@ -409,7 +409,8 @@ def main() -> None:
         module.fail_json(msg=f"{module.params['path']}: {err}", path=module.params["path"])
     if not module._diff:
         result.pop("diff")
-    if module.check_mode and result["restart_requested"]:
+    # In any mode: the docker_restart role skips its look when nothing asked this run.
+    if result["restart_requested"]:
         result["ansible_facts"] = check_mode_facts(True)
     module.exit_json(**result)
 

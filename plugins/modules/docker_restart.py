@@ -19,6 +19,12 @@ description:
     and fails, naming the cause, what was restored and whether Docker runs again.
   - A pending restart survives a failed run on the host, so the next run restarts (or rolls back).
   - With nothing pending, a stopped docker.service is started (so it also ensures Docker runs).
+  - Before it starts or restarts Docker it runs C(systemctl daemon-reload) also when systemd says
+    a unit changed on disk (C(NeedDaemonReload)) or when the drop-ins in
+    /etc/systemd/system/docker.service.d and docker.socket.d are not the ones systemd loaded
+    (systemd 252 on Debian 12 does not always flag a new drop-in), so a unit edited by hand or by
+    a failed run starts as it is on disk. A running Docker with nothing pending gets no reload:
+    a reload can drop GPUs from running containers under the systemd cgroup driver.
 version_added: "1.0.0"
 author: gpuhost toolkit
 options:
@@ -74,12 +80,15 @@ journal:
   type: str
 """
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.gpuhost_docker_restart import (
     STATE_DIR,
+    UNIT_ORDER,
     PendingRestart,
     RestartStateError,
     check_mode_facts,
@@ -95,6 +104,7 @@ Runner = Callable[[list[str]], tuple[int, str, str]]
 Sleeper = Callable[[float], None]
 JOURNAL_LINES = 30
 API_VERSION = ["docker", "version", "--format", "{{.Server.Version}}"]
+SYSTEMD_DIR = "/etc/systemd/system"
 
 
 class RestartFailed(Exception):
@@ -125,6 +135,40 @@ def socket_loaded(run: Runner) -> bool:
     return rc == 0 and out.strip() == "loaded"
 
 
+def parse_show(text: str) -> dict[str, dict[str, str]]:
+    """`systemctl show -p Id,... UNIT...` blocks -> Id -> properties."""
+    units = {}
+    for block in text.strip().split("\n\n"):
+        props = dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line)
+        if props.get("Id"):
+            units[props["Id"]] = props
+    return units
+
+
+def dropins_on_disk(systemd_dir: str, unit: str) -> set[str]:
+    """The .conf drop-ins systemd would load from UNIT.d (a link to /dev/null masks one)."""
+    found = set()
+    for path in Path(systemd_dir, f"{unit}.d").glob("*.conf"):
+        if not (path.is_symlink() and os.path.realpath(path) == os.devnull):
+            found.add(str(path))
+    return found
+
+
+def stale_units(run: Runner, systemd_dir: str = SYSTEMD_DIR) -> list[str]:
+    """Units whose loaded definition is not the one on disk: systemd says so
+    (NeedDaemonReload), or the drop-ins on disk differ from those it loaded."""
+    rc, out, _ = run(["systemctl", "show", "-p", "Id,NeedDaemonReload,DropInPaths", *UNIT_ORDER])
+    if rc != 0:
+        return []
+    stale = []
+    for unit, props in parse_show(out).items():
+        prefix = f"{systemd_dir.rstrip('/')}/{unit}.d/"
+        loaded = {path for path in props.get("DropInPaths", "").split() if path.startswith(prefix)}
+        if props.get("NeedDaemonReload") == "yes" or loaded != dropins_on_disk(systemd_dir, unit):
+            stale.append(unit)
+    return stale
+
+
 def journal_since(run: Runner, since: float) -> str:
     _, out, err = run(["journalctl", "--unit", "docker.service", "--since", f"@{int(since)}",
                        "--no-pager", "--output", "cat"])
@@ -132,13 +176,14 @@ def journal_since(run: Runner, since: float) -> str:
     return "\n".join(lines[-JOURNAL_LINES:])
 
 
-def restart_units(run: Runner, state: PendingRestart) -> tuple[bool, str]:
+def restart_units(run: Runner, state: PendingRestart,
+                  systemd_dir: str = SYSTEMD_DIR) -> tuple[bool, str]:
     """Reload and restart as the state asks; (came back, why not)."""
     # docker.service allows 3 starts a minute; runs in quick succession (a re-run right after a
     # fix) would hit that limit and fail for no reason of their own. A refused configuration
     # still fails the restart itself.
     run(["systemctl", "reset-failed", "docker.service", "docker.socket"])
-    if state["daemon_reload"]:
+    if state["daemon_reload"] or stale_units(run, systemd_dir):
         rc, _, err = run(["systemctl", "daemon-reload"])
         if rc != 0:
             return False, f"systemctl daemon-reload failed: {err.strip()}"
@@ -179,9 +224,10 @@ def failure_message(state: PendingRestart, why: str, journal: str, restored: lis
 
 
 def apply_pending(run: Runner, state: PendingRestart, timeout: int,
-                  sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR) -> dict[str, Any]:
+                  sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR,
+                  systemd_dir: str = SYSTEMD_DIR) -> dict[str, Any]:
     started = time.time()
-    came_back, why = restart_units(run, state)
+    came_back, why = restart_units(run, state, systemd_dir)
     if came_back and wait_for_api(run, timeout, sleep):
         clear(state_dir)
         return {"changed": True, "restarted": True, "reasons": state["reasons"],
@@ -196,7 +242,7 @@ def apply_pending(run: Runner, state: PendingRestart, timeout: int,
 
 
 def ensure_running(run: Runner, timeout: int, check_mode: bool,
-                   sleep: Sleeper = time.sleep) -> dict[str, Any]:
+                   sleep: Sleeper = time.sleep, systemd_dir: str = SYSTEMD_DIR) -> dict[str, Any]:
     """Nothing pending: start Docker only if it is not running."""
     rc, _, _ = run(["systemctl", "is-active", "--quiet", "docker.service"])
     if rc == 0:
@@ -205,6 +251,15 @@ def ensure_running(run: Runner, timeout: int, check_mode: bool,
               "msg": "Docker was not running: started"}
     if check_mode:
         return result
+    stale = stale_units(run, systemd_dir)
+    if stale:
+        # A unit changed on disk (by hand, or a run that failed before its restart) would
+        # start as systemd loaded it, not as it is on disk.
+        rc, _, err = run(["systemctl", "daemon-reload"])
+        if rc != 0:
+            raise RestartFailed(f"Docker was not running, and systemctl daemon-reload for "
+                                f"{', '.join(stale)} (changed on disk) failed: {err.strip()}")
+        result["reasons"].append(f"{', '.join(stale)} changed on disk: reloaded before the start")
     started = time.time()
     rc, _, err = run(["systemctl", "start", "docker.service"])
     if rc != 0 or not wait_for_api(run, timeout, sleep):
@@ -216,7 +271,8 @@ def ensure_running(run: Runner, timeout: int, check_mode: bool,
 
 
 def apply(params: dict[str, Any], check_mode: bool, run: Runner = run_command,
-          sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR) -> dict[str, Any]:
+          sleep: Sleeper = time.sleep, state_dir: str = STATE_DIR,
+          systemd_dir: str = SYSTEMD_DIR) -> dict[str, Any]:
     if params["request"]:
         if check_mode:
             return {"changed": True, "restarted": False, "reasons": [params["reason"]]}
@@ -228,8 +284,8 @@ def apply(params: dict[str, Any], check_mode: bool, run: Runner = run_command,
         return {"changed": True, "restarted": True, "reasons": reasons,
                 "msg": f"Docker would restart once for: {'; '.join(reasons)}"}
     if state is None:
-        return ensure_running(run, params["api_timeout"], check_mode, sleep)
-    return apply_pending(run, state, params["api_timeout"], sleep, state_dir)
+        return ensure_running(run, params["api_timeout"], check_mode, sleep, systemd_dir)
+    return apply_pending(run, state, params["api_timeout"], sleep, state_dir, systemd_dir)
 
 
 def main() -> None:
@@ -244,13 +300,10 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    # A request in check mode carries itself to the restart step as a fact; the restart step
-    # resets that fact, so a later run does not see it in the fact cache.
-    requested = bool(module.params["request"])
-    if not requested or module.check_mode:
-        facts = {"ansible_facts": check_mode_facts(requested and module.check_mode)}
-    else:
-        facts = {}
+    # A request carries itself to the restart step as a fact (so the docker_restart role does
+    # not skip the restart on a provision_host gathered before it); the restart step resets
+    # that fact, so a later run does not see it in the fact cache.
+    facts = {"ansible_facts": check_mode_facts(bool(module.params["request"]))}
     try:
         result = apply(module.params, module.check_mode,
                        bounded(module_executor(module), COMMAND_TIMEOUT))

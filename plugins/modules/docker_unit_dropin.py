@@ -161,7 +161,8 @@ def main() -> None:
         module.fail_json(msg=f"{err.filename or module.params['name']}: {err.strerror or err}")
     if not module._diff:
         result.pop("diff")
-    if module.check_mode and result["restart_requested"]:
+    # In any mode: the docker_restart role skips its look when nothing asked this run.
+    if result["restart_requested"]:
         result["ansible_facts"] = check_mode_facts(True)
     module.exit_json(**result)
 

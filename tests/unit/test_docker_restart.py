@@ -239,3 +239,114 @@ def test_daemon_json_change_records_restart_with_the_pre_change_copy(tmp_path: P
     assert json.loads(Path(state["files"][str(target)]).read_text()) == {"debug": True}
     again = ddj.apply(params, False, restart_state=state_dir)
     assert again["changed"] is False and again["restart_requested"] is False
+
+
+def run_main(module: Any, args: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """A module's main() in-process, with its arguments as Ansible passes them."""
+    from ansible.module_utils import basic
+
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS",
+                        json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_writers_set_the_request_fact_whenever_they_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        check_mode: bool) -> None:
+    """Not only in check mode: the docker_restart role skips its module when provision_host
+    (gathered before the writers) says nothing is pending, unless this fact is set."""
+    state_dir = str(tmp_path / "state")
+    monkeypatch.setattr(dropin, "STATE_DIR", state_dir)
+    monkeypatch.setattr(ddj, "STATE_DIR", state_dir)
+    mode = {"_ansible_check_mode": check_mode}
+    unit = {"unit": "docker.service", "name": "http-proxy.conf", "content": "[Service]\n",
+            "systemd_dir": str(tmp_path / "systemd"), **mode}
+    daemon = {"path": str(tmp_path / "daemon.json"), "options": {"debug": True},
+              "validate": False, **mode}
+    for module, args in ((dropin, unit), (ddj, daemon)):
+        first = run_main(module, args, monkeypatch, capsys)
+        assert first["changed"] is True, first
+        assert first["ansible_facts"] == {contract.CHECK_MODE_FACT: True}
+        if not check_mode:
+            again = run_main(module, args, monkeypatch, capsys)
+            assert again["changed"] is False and "ansible_facts" not in again
+    assert (contract.load(state_dir) is None) is check_mode
+
+
+def test_request_sets_the_fact_and_the_restart_resets_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(restart, "STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(restart, "apply", lambda *_: {"changed": True, "restarted": False})
+    asked = run_main(restart, {"request": ["docker.socket"], "reason": "x"}, monkeypatch, capsys)
+    assert asked["ansible_facts"] == {contract.CHECK_MODE_FACT: True}
+    done = run_main(restart, {}, monkeypatch, capsys)
+    assert done["ansible_facts"] == {contract.CHECK_MODE_FACT: False}
+
+
+SHOW_FRESH = ("Id=docker.socket\nNeedDaemonReload=no\nDropInPaths=\n\n"
+              "Id=docker.service\nNeedDaemonReload=no\nDropInPaths=\n")
+
+
+class ShowingSystemd(FakeSystemd):
+    """FakeSystemd whose `systemctl show -p Id,NeedDaemonReload,DropInPaths` prints SHOW."""
+
+    def __init__(self, show: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.show = show
+
+    def __call__(self, argv: list[str]) -> tuple[int, str, str]:
+        if argv[:4] == ["systemctl", "show", "-p", "Id,NeedDaemonReload,DropInPaths"]:
+            self.calls.append(argv)
+            return 0, self.show, ""
+        return super().__call__(argv)
+
+    def plain(self) -> list[str]:
+        return [c for c in self.commands() if not c.startswith("systemctl show")]
+
+
+@pytest.mark.parametrize(("show", "on_disk", "reload"), [
+    (SHOW_FRESH, [], False),
+    (SHOW_FRESH.replace("NeedDaemonReload=no\nDropInPaths=\n",
+                        "NeedDaemonReload=yes\nDropInPaths=\n", 1), [], True),
+    # A drop-in on disk that systemd did not load (systemd 252 does not always flag it).
+    (SHOW_FRESH, ["docker.service.d/http-proxy.conf"], True),
+    ("Id=docker.socket\nNeedDaemonReload=no\nDropInPaths=\n\nId=docker.service\n"
+     "NeedDaemonReload=no\nDropInPaths=SYSTEMD/docker.service.d/http-proxy.conf\n",
+     ["docker.service.d/http-proxy.conf"], False),
+])
+def test_a_stopped_docker_is_reloaded_first_only_when_a_unit_changed_on_disk(
+        tmp_path: Path, show: str, on_disk: list[str], reload: bool) -> None:
+    systemd = tmp_path / "systemd"
+    for name in on_disk:
+        (systemd / name).parent.mkdir(parents=True, exist_ok=True)
+        (systemd / name).write_text("[Service]\n")
+    fake = ShowingSystemd(show.replace("SYSTEMD", str(systemd)), active=False)
+    result = restart.apply(restart_params(), False, fake, no_sleep, str(tmp_path / "none"),
+                           str(systemd))
+    assert result["restarted"] is True
+    expected = ["systemctl daemon-reload"] if reload else []
+    assert fake.plain() == ["systemctl is-active --quiet docker.service", *expected,
+                            "systemctl start docker.service"]
+
+
+def test_a_pending_restart_without_a_reload_reloads_for_a_unit_changed_on_disk(
+        tmp_path: Path) -> None:
+    state_dir = str(tmp_path / "state")
+    contract.request(["docker.service"], "daemon.json changed", path=str(tmp_path / "a"),
+                     state_dir=state_dir)
+    fake = ShowingSystemd(SHOW_FRESH.replace("NeedDaemonReload=no", "NeedDaemonReload=yes"))
+    restart.apply(restart_params(), False, fake, no_sleep, state_dir, str(tmp_path / "systemd"))
+    assert fake.plain() == ["systemctl reset-failed docker.service docker.socket",
+                            "systemctl daemon-reload", "systemctl restart docker.service"]
+
+
+def test_running_docker_with_nothing_pending_gets_no_reload(tmp_path: Path) -> None:
+    fake = ShowingSystemd(SHOW_FRESH.replace("NeedDaemonReload=no", "NeedDaemonReload=yes"))
+    restart.apply(restart_params(), False, fake, no_sleep, str(tmp_path / "none"))
+    assert fake.commands() == ["systemctl is-active --quiet docker.service"]
