@@ -31,6 +31,11 @@ STATE_FILE = "pending.json"
 # the docker_restart role skips its module only when this fact is unset and provision_host
 # (gathered before the writers ran) says nothing is pending and Docker is active.
 CHECK_MODE_FACT = "gpuhost_docker_restart_requested"
+# Set with CHECK_MODE_FACT by every write (or would-be write in check mode) of a file Docker
+# reads, and reset only by provision_host_facts: while it is true, the file contents in
+# provision_host (gathered before that write) are stale, so roles run the writer instead of
+# comparing with them. docker_restart does not reset it: a restart does not refresh the fact.
+WRITTEN_FACT = "gpuhost_docker_config_written"
 # Stopping docker.socket stops docker.service (Requires=), so the socket goes first.
 UNIT_ORDER = ("docker.socket", "docker.service")
 
@@ -147,3 +152,14 @@ def describe_restore(path: str, copy: str) -> str:
 def check_mode_facts(requested: bool) -> dict[str, bool]:
     """ansible_facts that tell docker_restart a writer changed (in check mode: would have)."""
     return {CHECK_MODE_FACT: requested}
+
+
+def writer_facts(restart_requested: bool) -> dict[str, bool]:
+    """ansible_facts of a writer that changed (in check mode: would change) a file.
+
+    Never a false CHECK_MODE_FACT: that would hide an earlier writer's request.
+    """
+    facts = {WRITTEN_FACT: True}
+    if restart_requested:
+        facts[CHECK_MODE_FACT] = True
+    return facts

@@ -10,7 +10,7 @@ roles/host_facts/README.md shows the same shape with sample values.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -111,13 +111,15 @@ class DockerFact(TypedDict):
     data_root: str | None
     # What docker_engine, docker_access and docker_restart decide on, read in the same round
     # trip: docker.service and docker.socket (empty when systemctl cannot answer), a restart
-    # recorded under the restart contract's state dir, daemon.json as text (None when absent),
+    # recorded under the restart contract's state dir, daemon.json as text (None when absent)
+    # and parsed (None unless it holds a JSON object),
     # and the sha256 of each file in docker.service.d / docker.socket.d by host path
     # (digests, not contents: a proxy drop-in may hold credentials; "symlink" for a link,
     # which docker_unit_dropin refuses to write through).
     units: dict[str, UnitFact]
     restart_pending: bool
     daemon_json: str | None
+    daemon_json_settings: dict[str, Any] | None  # daemon.json parsed, when it is a JSON object
     dropin_sha256: dict[str, str]
 
 

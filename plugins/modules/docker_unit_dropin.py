@@ -73,8 +73,8 @@ from typing import Any
 from ansible.module_utils.gpuhost_docker_restart import (
     STATE_DIR,
     RestartStateError,
-    check_mode_facts,
     request,
+    writer_facts,
 )
 
 UNITS_TO_RESTART = {
@@ -161,9 +161,10 @@ def main() -> None:
         module.fail_json(msg=f"{err.filename or module.params['name']}: {err.strerror or err}")
     if not module._diff:
         result.pop("diff")
-    # In any mode: the docker_restart role skips its look when nothing asked this run.
-    if result["restart_requested"]:
-        result["ansible_facts"] = check_mode_facts(True)
+    # In any mode: the docker_restart role skips its look when nothing asked this run, and
+    # roles compare with provision_host's copy of the files only while nothing wrote them.
+    if result["changed"]:
+        result["ansible_facts"] = writer_facts(result["restart_requested"])
     module.exit_json(**result)
 
 

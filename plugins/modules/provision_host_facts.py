@@ -65,6 +65,12 @@ ansible_facts:
   returned: always
   type: dict
   contains:
+    gpuhost_docker_config_written:
+      description: >-
+        Always false: reset by every gather. docker_daemon_json and docker_unit_dropin set it
+        when they change a file, which makes the file contents in provision_host stale.
+      returned: always
+      type: bool
     provision_host:
       description: Everything later roles need to know about the host.
       returned: always
@@ -216,6 +222,11 @@ ansible_facts:
             daemon_json:
               description: The text of /etc/docker/daemon.json; null when it does not exist.
               type: str
+            daemon_json_settings:
+              description: >-
+                daemon.json parsed; null when it does not exist or does not hold a JSON object
+                (roles then leave the decision to docker_daemon_json, which names the problem).
+              type: dict
             dropin_sha256:
               description: >-
                 sha256 of each file in /etc/systemd/system/docker.service.d and docker.socket.d
@@ -273,7 +284,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE
+from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE, WRITTEN_FACT
 from ansible.module_utils.gpuhost_fact import (
     SCHEMA_VERSION,
     ArchFact,
@@ -718,6 +729,15 @@ def parse_systemctl_show(text: str, units: tuple[str, ...] = DOCKER_UNITS) -> di
     return facts
 
 
+def parse_json_object(text: str | None) -> dict[str, Any] | None:
+    """A JSON object's text -> the dict; None for no text, bad JSON or another JSON type."""
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def parse_dpkg_query(text: str) -> dict[str, PackageFact]:
     """dpkg-query -W lines (Package, db:Status-Abbrev, Version; tab separated) -> packages.
 
@@ -1083,6 +1103,7 @@ def _set_daemon_fields(docker: DockerFact, fields: dict[str, Any]) -> None:
 def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> DockerFact:
     package = docker_package(host, installed)
     cli = host.which("docker")
+    daemon_json = host.read(DAEMON_JSON)
     docker: DockerFact = {
         "installed": bool(cli or package),
         "version": installed.get(package or "") if package != "snap" else None,
@@ -1095,7 +1116,8 @@ def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> 
         "data_root": None,
         "units": gather_units(host),
         "restart_pending": host.exists(f"{STATE_DIR}/{STATE_FILE}"),
-        "daemon_json": host.read(DAEMON_JSON),
+        "daemon_json": daemon_json,
+        "daemon_json_settings": parse_json_object(daemon_json),
         "dropin_sha256": gather_dropins(host),
     }
     if not docker["installed"]:
@@ -1179,7 +1201,8 @@ def main() -> None:
     )
     host = Host(module.params["root"], module_executor(module), module.params["command_timeout"])
     fact = gather(host, module.params["force_kind"])
-    module.exit_json(changed=False, ansible_facts={"provision_host": fact})
+    # A fresh look: the Docker files in the fact are current again (see WRITTEN_FACT).
+    module.exit_json(changed=False, ansible_facts={"provision_host": fact, WRITTEN_FACT: False})
 
 
 if __name__ == "__main__":

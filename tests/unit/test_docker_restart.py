@@ -271,7 +271,8 @@ def test_writers_set_the_request_fact_whenever_they_change(
     for module, args in ((dropin, unit), (ddj, daemon)):
         first = run_main(module, args, monkeypatch, capsys)
         assert first["changed"] is True, first
-        assert first["ansible_facts"] == {contract.CHECK_MODE_FACT: True}
+        assert first["ansible_facts"] == {contract.CHECK_MODE_FACT: True,
+                                          contract.WRITTEN_FACT: True}
         if not check_mode:
             again = run_main(module, args, monkeypatch, capsys)
             assert again["changed"] is False and "ansible_facts" not in again
@@ -350,3 +351,14 @@ def test_running_docker_with_nothing_pending_gets_no_reload(tmp_path: Path) -> N
     fake = ShowingSystemd(SHOW_FRESH.replace("NeedDaemonReload=no", "NeedDaemonReload=yes"))
     restart.apply(restart_params(), False, fake, no_sleep, str(tmp_path / "none"))
     assert fake.commands() == ["systemctl is-active --quiet docker.service"]
+
+
+def test_a_write_that_asks_no_restart_marks_the_files_written_but_asks_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """docker_daemon_json with restart=false (a file the system daemon does not read): the fact
+    copies are stale, but no restart is asked, and no earlier request is reset."""
+    args = {"path": str(tmp_path / "daemon.json"), "options": {"debug": True},
+            "validate": False, "restart": False}
+    result = run_main(ddj, args, monkeypatch, capsys)
+    assert result["ansible_facts"] == {contract.WRITTEN_FACT: True}

@@ -286,6 +286,7 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
         },
         "restart_pending": False,
         "daemon_json": (tmp_path / "etc/docker/daemon.json").read_text(),
+        "daemon_json_settings": json.loads((tmp_path / "etc/docker/daemon.json").read_text()),
         "dropin_sha256": {},
     }
     fact = gather(tmp_path)
@@ -347,6 +348,8 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert result.get("failed") is not True, result
     assert result["changed"] is False
+    # A fresh gather makes the Docker file contents in the fact current again.
+    assert result["ansible_facts"]["gpuhost_docker_config_written"] is False
     fact = result["ansible_facts"]["provision_host"]
     assert fact["kind"] == "cpu"
     assert list(fact) == [
@@ -510,7 +513,7 @@ def test_dropin_digests_restart_pending_and_no_systemd(tmp_path: Path) -> None:
         "/etc/systemd/system/docker.socket.d/gpuhost-socket.conf": "symlink",
     }
     assert docker["restart_pending"] is True
-    assert docker["daemon_json"] is None
+    assert (docker["daemon_json"], docker["daemon_json_settings"]) == (None, None)
     assert (docker["units"], docker["active"]) == ({}, False)
 
 

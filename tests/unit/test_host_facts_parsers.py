@@ -312,6 +312,18 @@ def test_recorded_output_parses(relative: str) -> None:
     assert parser(body) == EXPECTED[relative]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"log-opts": {"max-size": "10m"}}', {"log-opts": {"max-size": "10m"}}),
+    ("{}", {}),
+    (None, None),            # no file
+    ("", None),              # empty: docker_daemon_json decides (it reads it as {})
+    ('{"debug": true,}', None),
+    ('["not", "an object"]', None),
+])
+def test_daemon_json_settings_only_for_a_json_object(text: str | None, expected: Any) -> None:
+    assert phf.parse_json_object(text) == expected
+
+
 def test_systemctl_show_unknown_unit_and_blocks_without_id() -> None:
     """An engine not installed: systemctl still prints a block, with an empty UnitFileState
     (format as recorded for an unknown unit on the Debian 12 test host). Blocks without Id
