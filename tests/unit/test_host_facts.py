@@ -564,6 +564,8 @@ def test_roles_that_read_the_fact_ensure_it_first_whatever_the_tags(role: str) -
     first = tasks[0]
     assert first["ansible.builtin.include_role"] == ENSURE
     assert first["tags"] == ["always"]
+    # The include itself is skipped when host_facts ran in this run (ensure would skip all).
+    assert first["when"] == "not (host_facts_gathered_this_run | default(false))"
 
 
 def test_ensure_gathers_only_without_this_runs_marker() -> None:
