@@ -23,7 +23,7 @@ description:
     a unit changed on disk (C(NeedDaemonReload)) or when the drop-ins in
     /etc/systemd/system/docker.service.d and docker.socket.d are not the ones systemd loaded
     (systemd 252 on Debian 12 does not always flag a new drop-in), so a unit edited by hand or by
-    a failed run starts as it is on disk. A running Docker with nothing pending gets no reload:
+    a failed run starts as it is on disk. A running Docker with nothing pending gets no reload;
     a reload can drop GPUs from running containers under the systemd cgroup driver.
 version_added: "1.0.0"
 author: gpuhost toolkit
