@@ -135,6 +135,21 @@ CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
 }
 
 
+def run_playbook(tmp: Path, library: Path, hosts: dict[str, Any], play: str) -> dict[str, Any]:
+    """ansible-playbook on local inventory hosts, stand-ins first; the json callback's output."""
+    (tmp / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
+    (tmp / "play.yml").write_text(play)
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+           "ANSIBLE_LIBRARY": f"{library}:{ROOT / 'plugins' / 'modules'}",
+           "ANSIBLE_CACHE_PLUGIN": "memory", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+           "ANSIBLE_NOCOLOR": "1"}
+    command = [str(Path(sys.executable).parent / "ansible-playbook"),
+               "-i", str(tmp / "inventory.json"), str(tmp / "play.yml")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env,
+                          cwd=ROOT, timeout=300)
+    return json.loads(done.stdout[done.stdout.index("{"):])
+
+
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     tmp = tmp_path_factory.mktemp("decisions")
@@ -150,17 +165,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         host["case_fact"]["docker"] = {k: v for k, v in host["case_fact"]["docker"].items()
                                        if v is not None or k.startswith("daemon_json")}
     hosts["fact_without_the_new_keys"]["case_fact"]["docker"] = {}
-    (tmp / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
-    (tmp / "play.yml").write_text(PLAYBOOK)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_LIBRARY": f"{library}:{ROOT / 'plugins' / 'modules'}",
-           "ANSIBLE_CACHE_PLUGIN": "memory", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-           "ANSIBLE_NOCOLOR": "1"}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp / "inventory.json"),
-         str(tmp / "play.yml")],
-        capture_output=True, text=True, check=False, env=env, cwd=ROOT, timeout=300)
-    data = json.loads(done.stdout[done.stdout.index("{"):])
+    data = run_playbook(tmp, library, hosts, PLAYBOOK)
     result: dict[str, set[str]] = {host: set() for host in hosts}
     labels = {"Merge Docker's settings into daemon.json": "daemon_json",
               "Write or remove Docker's proxy drop-in": "proxy",
@@ -180,3 +185,54 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
 def test_a_writer_runs_unless_the_fact_says_it_has_nothing_to_do(
         name: str, ran: dict[str, set[str]]) -> None:
     assert ran[name] == CASES[name][1]
+
+
+ACCESS_PLAYBOOK = """\
+- name: docker_access decides from its one look
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: The role's checks and decisions
+      ansible.builtin.include_role: {name: docker_access, tasks_from: validate}
+    - name: Report the drop-in decision
+      ansible.builtin.set_fact:
+        case_dropin_change: "{{ docker_access_dropin_change | bool }}"
+"""
+ACCESS_STANDIN = '''#!/usr/bin/python
+# STAND-IN for docker_access_facts: a host whose socket drop-in holds the case's content.
+from ansible.module_utils.basic import AnsibleModule
+module = AnsibleModule(argument_spec={p: {"type": "raw"} for p in (
+    "users", "socket_group", "dropin_path", "profile_script", "rootless_users")},
+    supports_check_mode=True)
+module.exit_json(changed=False, passwd={}, group={"docker": ["x", "999", ""]},
+                 socket_unit="loaded", profile_script_exists=False,
+                 live_socket={"exists": True, "gr_name": "adm", "mode": "0640"},
+                 dropin={"exists": CONTENT is not None, "symlink": False, "content": CONTENT})
+'''
+# What docker_unit_dropin writes for group adm, mode 0640 (the role's template, as rendered).
+ACCESS_DROPIN = ("# Ansible managed\n# Owner and mode of /run/docker.sock (role docker_access). "
+                 "The group is root-equivalent.\n[Socket]\nSocketUser=root\nSocketGroup=adm\n"
+                 "SocketMode=0640\n")
+
+
+@pytest.mark.parametrize(("content", "change"), [
+    (ACCESS_DROPIN, False),
+    (ACCESS_DROPIN.replace("0640", "0660"), True),
+    (None, True),
+])
+def test_docker_access_compares_its_socket_dropin_as_written(
+        tmp_path: Path, content: str | None, change: bool) -> None:
+    """The drop-in on disk as docker_unit_dropin would write it is no change (socket.yml is
+    skipped); another mode, or none on disk, is a change."""
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "docker_access_facts.py").write_text(
+        ACCESS_STANDIN.replace("CONTENT", repr(content)))
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "docker_access_socket_group": "adm", "docker_access_socket_mode": "0640"}
+    data = run_playbook(tmp_path, library, {"h": host}, ACCESS_PLAYBOOK)
+    facts = [res["ansible_facts"] for task in data["plays"][0]["tasks"]
+             for res in task["hosts"].values()
+             if "case_dropin_change" in res.get("ansible_facts", {})]
+    assert facts, data
+    assert facts[0]["case_dropin_change"] is change
