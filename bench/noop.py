@@ -166,7 +166,7 @@ def count_trips(output: str) -> dict[str, RoleTrips]:
     for index, banner in enumerate(banners):
         end = banners[index + 1].start() if index + 1 < len(banners) else len(output)
         section = output[banner.end():end]
-        role = roles.setdefault(banner["role"] or "(play tasks)", RoleTrips())
+        role = roles.setdefault(banner["role"] or "(include_role tasks)", RoleTrips())
         results = HOST_RESULT.findall(section)
         if results and all(result == "skipping" for result in results):
             role.skipped += 1
