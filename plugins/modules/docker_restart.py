@@ -75,7 +75,9 @@ restored:
   type: list
   elements: str
 journal:
-  description: The lines of dockerd's journal since the failed restart.
+  description: >-
+    The journal lines since the failed restart of docker.service and every other unit the
+    restart touched (docker.socket after a socket drop-in), last 30.
   returned: on rollback
   type: str
 """
@@ -169,8 +171,20 @@ def stale_units(run: Runner, systemd_dir: str = SYSTEMD_DIR) -> list[str]:
     return stale
 
 
-def journal_since(run: Runner, since: float) -> str:
-    _, out, err = run(["journalctl", "--unit", "docker.service", "--since", f"@{int(since)}",
+def journal_units(state: PendingRestart) -> list[str]:
+    """docker.service plus every unit the restart touched, each once, in the state's order.
+
+    A socket drop-in that systemd refuses (say a SocketGroup that does not exist) fails
+    docker.socket, and docker.service only logs that a dependency failed: the cause is in
+    docker.socket's journal, so that one is read too.
+    """
+    units = list(state["units"])
+    return [*units, "docker.service"] if "docker.service" not in units else units
+
+
+def journal_since(run: Runner, since: float, units: list[str] | None = None) -> str:
+    unit_args = [arg for unit in (units or ["docker.service"]) for arg in ("--unit", unit)]
+    _, out, err = run(["journalctl", *unit_args, "--since", f"@{int(since)}",
                        "--no-pager", "--output", "cat"])
     lines = (out or err).strip().splitlines()
     return "\n".join(lines[-JOURNAL_LINES:])
@@ -219,7 +233,8 @@ def failure_message(state: PendingRestart, why: str, journal: str, restored: lis
                  "see journalctl -u docker.")
     if why:
         lines.append(why)
-    lines.append(f"journalctl -u docker (since the restart):\n{journal or '(no lines)'}")
+    units = " ".join(f"-u {unit}" for unit in journal_units(state))
+    lines.append(f"journalctl {units} (since the restart):\n{journal or '(no lines)'}")
     return "\n".join(lines)
 
 
@@ -234,7 +249,7 @@ def apply_pending(run: Runner, state: PendingRestart, timeout: int,
                 "msg": f"Docker restarted once for: {'; '.join(state['reasons'])}"}
     if came_back:
         why = f"the Docker API did not answer within {timeout} s"
-    journal = journal_since(run, started)
+    journal = journal_since(run, started, journal_units(state))
     restored, runs_again = roll_back(run, state, timeout, sleep)
     clear(state_dir)
     raise RestartFailed(failure_message(state, why, journal, restored, runs_again),

@@ -362,3 +362,49 @@ def test_a_write_that_asks_no_restart_marks_the_files_written_but_asks_nothing(
             "validate": False, "restart": False}
     result = run_main(ddj, args, monkeypatch, capsys)
     assert result["ansible_facts"] == {contract.WRITTEN_FACT: True}
+
+
+class SocketRefusingSystemd(FakeSystemd):
+    """Stand-in for a host whose docker.socket drop-in names a group that does not exist:
+    `systemctl restart docker.socket` fails until the drop-in is gone, and systemd logs the
+    cause under docker.socket only (docker.service's journal just says a dependency failed).
+    """
+
+    def __init__(self, dropin: Path) -> None:
+        super().__init__()
+        self.dropin = dropin
+
+    def __call__(self, argv: list[str]) -> tuple[int, str, str]:
+        if argv == ["systemctl", "restart", "docker.socket"] and self.dropin.exists():
+            self.calls.append(argv)
+            self.up = False
+            return 1, "", "Job for docker.socket failed."
+        if argv[:1] == ["journalctl"]:
+            self.calls.append(argv)
+            units = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--unit"]
+            lines = ["Dependency failed for docker.service."]
+            if "docker.socket" in units:
+                lines.insert(0, "docker.socket: Failed to resolve group nosuchgroup: "
+                                "No such process")
+            return 0, "\n".join(lines) + "\n", ""
+        return super().__call__(argv)
+
+
+def test_failed_socket_restart_reads_the_socket_journal_and_rolls_the_dropin_back(
+        tmp_path: Path) -> None:
+    state_dir = str(tmp_path / "state")
+    dropin_file = tmp_path / "gpuhost-access.conf"
+    contract.request(["docker.socket", "docker.service"], "socket drop-in changed",
+                     path=str(dropin_file), daemon_reload=True, state_dir=state_dir)
+    dropin_file.write_text("[Socket]\nSocketGroup=nosuchgroup\n")
+    fake = SocketRefusingSystemd(dropin_file)
+    with pytest.raises(restart.RestartFailed) as failure:
+        restart.apply(restart_params(), False, fake, no_sleep, state_dir)
+    message = str(failure.value)
+    journal_calls = [c for c in fake.commands() if c.startswith("journalctl")]
+    assert len(journal_calls) == 1
+    assert "--unit docker.socket --unit docker.service" in journal_calls[0]
+    assert "Failed to resolve group nosuchgroup" in message
+    assert "journalctl -u docker.socket -u docker.service" in message
+    assert not dropin_file.exists()
+    assert "Docker runs again with the previous settings." in message
