@@ -191,7 +191,7 @@ def refuse_symlink(path: str) -> None:
     would silently stop being Docker's configuration."""
     if Path(path).is_symlink():
         raise DaemonJsonError(
-            f"{path} is a symlink (to {os.readlink(path)}): refusing to read or replace it. "
+            f"{path} is a symlink (to {Path(path).readlink()}): refusing to read or replace it. "
             f"Fix: make {path} a regular file (copy the target's JSON there, or remove the "
             "link); nothing was changed"
         )
