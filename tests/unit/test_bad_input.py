@@ -197,6 +197,13 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
     "inventory-garbage": (["apply", "-i", "{tmp}/garbage.yml"], "garbage.yml"),
     "inventory-list": (["apply", "-i", "{tmp}/list.yml"], "list.yml"),
     "inventory-empty": (["apply", "-i", "{tmp}/empty.yml"], "empty.yml"),
+    "inventory-empty-dir": (["apply", "-i", "{tmp}/emptydir"], "emptydir"),
+    # The parser's own reason, not only "No inventory was parsed".
+    "inventory-ini-reason": (["apply", "-i", "{tmp}/bad.ini"], "ini: Failed to parse"),
+    "inventory-yaml-reason": (["apply", "-i", "{tmp}/garbage.yml"], "YAML parsing failed"),
+    # A binary file reads as an ini inventory whose "host" is the bytes: refused, not run.
+    "inventory-binary": (["apply", "-i", "{tmp}/binary"], "control characters"),
+    "inventory-children-not-mapping": (["apply", "-i", "{tmp}/children.yml"], '"children"'),
     "extra-var-no-value": (["apply", "-e", "novalue"], "novalue"),
     "extra-var-broken-json": (["apply", "-e", '{"a": '], "not valid JSON"),
     "extra-var-bool-misfit": (["apply", "-e", "docker_access_create_users=perhaps"],
@@ -227,6 +234,10 @@ def test_cli_input_is_refused_naming_it(name: str, no_run: list[Any], tmp_path: 
     (tmp_path / "garbage.yml").write_text("all: [unclosed\n  : {\n")
     (tmp_path / "list.yml").write_text("- just\n- a list\n")
     (tmp_path / "empty.yml").write_text("")
+    (tmp_path / "emptydir").mkdir()
+    (tmp_path / "bad.ini").write_text("[web\nhost1\n")
+    (tmp_path / "binary").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "children.yml").write_text("all:\n  children: 5\n")
     argv, text = CLI_CASES[name]
     code = cli.main([arg.replace("{tmp}", str(tmp_path)) for arg in argv])
     err = capsys.readouterr().err
