@@ -283,6 +283,7 @@ def render(opts: Options, report: dict[str, Any], colour: bool = False) -> str:
     elif opts.command == "verify":
         sections.append(table.check_matrix(report, colour))
     sections.append(table.hosts_table(report, colour))
+    sections.append(table.failures_in_full(report))
     summary = f"{opts.command}: {report['status']} (exit {report['exit_code']}) " \
               f"in {report['duration_s']:.1f}s"
     return "\n\n".join(s for s in sections if s) + "\n\n" + summary

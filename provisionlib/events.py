@@ -17,7 +17,11 @@ STAT_KEYS = ("ok", "changed", "failed", "skipped", "unreachable")
 # playbook_on_stats uses Ansible's internal names for two of them.
 _STATS_EVENT_KEYS = {"ok": "ok", "changed": "changed", "failed": "failures",
                      "skipped": "skipped", "unreachable": "dark"}
-_MESSAGE_MAX = 500
+# A failure's message keeps its cause: dockerd's reason for refusing a config can run to a
+# few thousand characters, and its end is usually the part that says why (head and tail kept).
+MESSAGE_MAX = 4000
+# What a looped task says when some items failed; the items' own messages say why.
+_GENERIC_LOOP_MESSAGES = ("One or more items failed", "All items completed")
 
 
 @dataclass
@@ -162,18 +166,38 @@ def normalize_check(check: dict[str, Any]) -> dict[str, Any]:
     return normalized
 
 
+def head_tail(text: str, limit: int = MESSAGE_MAX) -> str:
+    """The text, or its head and tail with the number of characters left out between them."""
+    if len(text) <= limit:
+        return text
+    marker = " [... {} characters left out ...] "
+    keep = (limit - len(marker.format(len(text)))) // 2
+    return text[:keep] + marker.format(len(text) - 2 * keep) + text[-keep:]
+
+
+def _item_messages(res: dict[str, Any]) -> list[str]:
+    """'item: message' for each failed item of a looped result."""
+    found = []
+    for item in res.get("results") or []:
+        if isinstance(item, dict) and item.get("failed"):
+            label = item.get("_ansible_item_label", item.get("item", ""))
+            found.append(f"{_label(label)}: {message_of(item)}" if label != "" else
+                         message_of(item))
+    return found
+
+
 def message_of(res: dict[str, Any]) -> str:
-    """One readable line for a failed or unreachable result."""
+    """One readable line for a failed or unreachable result, with its cause kept."""
     msg = str(res.get("msg") or "").strip()
     stderr = str(res.get("stderr") or "").strip()
     if stderr:
         last = stderr.splitlines()[-1].strip()
         msg = f"{msg}: {last}" if msg else last
-    if not msg and isinstance(res.get("results"), list):
-        inner = [message_of(r) for r in res["results"] if isinstance(r, dict) and r.get("failed")]
-        msg = "; ".join(m for m in inner if m)
+    items = _item_messages(res) if isinstance(res.get("results"), list) else []
+    if items and (not msg or msg in _GENERIC_LOOP_MESSAGES):
+        msg = "; ".join(items)
     msg = " ".join(msg.split()) or "failed (no message)"
-    return msg if len(msg) <= _MESSAGE_MAX else msg[: _MESSAGE_MAX - 3] + "..."
+    return head_tail(msg)
 
 
 def _change(data: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 
 from provisionlib.exitcodes import InputError
@@ -27,17 +28,35 @@ def resolve_source(source: str) -> str:
     return str(path.resolve())
 
 
+# "[WARNING]: Failed to parse inventory with 'yaml' plugin: REASON", one per plugin tried.
+_PLUGIN_FAILURE = re.compile(
+    r"^\[WARNING\]: Failed to parse inventory with '([^']+)' plugin: (.+)$", re.MULTILINE)
+# Spaces or control characters in a host name: the file was read as an inventory but is not one
+# (a binary file read by the ini plugin yields such "hosts").
+_UNUSABLE_HOST = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def parser_reasons(noise: str) -> str:
+    """Each inventory plugin's reason for refusing the source, from Ansible's warnings."""
+    reasons = [f"{plugin}: {reason.strip()}" for plugin, reason in _PLUGIN_FAILURE.findall(noise)]
+    return "; ".join(reasons)
+
+
+def _unusable(source: str, reason: str) -> InputError:
+    return InputError(f"inventory {source}: cannot be parsed ({reason}); "
+                      f"{_FIX.format(src=source)}")
+
+
 def matching_hosts(source: str, limit: str | None) -> list[str]:
     """Parse the inventory and return the host names the limit selects (all when None).
 
-    Ansible's own warnings are swallowed: the caller turns an empty answer or a parse error
-    into one line for the user.
+    Ansible's own warnings are kept out of the output; an inventory no plugin can parse is
+    refused with each plugin's reason from them, as is one whose host names cannot be hosts.
     """
     os.environ["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
     # Read before ansible's first import in this process: the project's settings apply.
     os.environ["ANSIBLE_CONFIG"] = str(PROJECT_DIR / "ansible.cfg")
     try:
-        from ansible.errors import AnsibleError
         from ansible.inventory.manager import InventoryManager
         from ansible.parsing.dataloader import DataLoader
 
@@ -47,14 +66,19 @@ def matching_hosts(source: str, limit: str | None) -> list[str]:
                 inventory = InventoryManager(loader=DataLoader(), sources=[source])
                 if limit:
                     inventory.subset(limit)
-                return [host.name for host in inventory.list_hosts("all")]
-            except AnsibleError as exc:
+                names = [host.name for host in inventory.list_hosts("all")]
+            # Any exception here means the inventory is unusable: invalid input (exit 4), not
+            # a crash (exit 1); AnsibleError is the usual one, a plugin may raise others.
+            except Exception as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
-                raise InputError(
-                    f"inventory {source}: cannot be parsed ({first}); {_FIX.format(src=source)}"
-                ) from exc
+                raise _unusable(source, parser_reasons(noise.getvalue()) or first) from exc
     finally:
         os.environ.pop("ANSIBLE_INVENTORY_UNPARSED_FAILED", None)
+    bad = [name for name in names if _UNUSABLE_HOST.search(name)]
+    if bad:
+        raise _unusable(source, f"host name {bad[0]!r} has spaces or control characters; "
+                                "is it an inventory file at all?")
+    return names
 
 
 def check_limit(source: str, limit: str | None) -> list[str]:

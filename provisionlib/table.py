@@ -134,3 +134,19 @@ def check_matrix(report: dict[str, Any], colour: bool = False) -> str:
               for h, host in report["hosts"].items() for c in host["checks"]
               if c["status"] == "fail"]
     return table + ("\n\nfailed checks:\n" + "\n".join(failed) if failed else "")
+
+
+def failures_in_full(report: dict[str, Any]) -> str:
+    """Every message the tables above had to clip, whole: the failure that stopped each host and
+    each failed check's reason (dockerd's own words for a refused config, say)."""
+    lines = []
+    for name, host in report["hosts"].items():
+        if host["failures"]:
+            last = host["failures"][-1]
+            text = f"{last['task']}: {last['message']}"
+            if clip(text) != " ".join(text.split()):
+                lines.append(f"  {name}: {text}")
+        for check in host["checks"]:
+            if check["status"] == "fail" and clip(check["reason"]) != check["reason"]:
+                lines.append(f"  {name}: check {check['name']}: {check['reason']}")
+    return "failures in full:\n" + "\n".join(lines) if lines else ""

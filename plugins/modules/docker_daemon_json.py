@@ -185,6 +185,18 @@ def parse(text: str, path: str) -> dict[str, Any]:
     return data
 
 
+def refuse_symlink(path: str) -> None:
+    """A symlink is refused as one: read, it would be another file's content (parsed as JSON
+    and reported as "not valid JSON"); written, the replace would drop the link and its target
+    would silently stop being Docker's configuration."""
+    if Path(path).is_symlink():
+        raise DaemonJsonError(
+            f"{path} is a symlink (to {Path(path).readlink()}): refusing to read or replace it. "
+            f"Fix: make {path} a regular file (copy the target's JSON there, or remove the "
+            "link); nothing was changed"
+        )
+
+
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """A new dict: objects merge recursively, every other value from `extra` replaces."""
     merged = dict(base)
@@ -349,6 +361,7 @@ def apply(params: dict[str, Any], check_mode: bool, runner: Runner = run_command
     """
     path = params["path"]
     check_overlap(params["options"], params["absent"])
+    refuse_symlink(path)
     exists = Path(path).exists()
     text = Path(path).read_text(encoding="utf-8") if exists else ""
     before = parse(text, path)

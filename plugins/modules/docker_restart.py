@@ -319,6 +319,11 @@ def main() -> None:
     # not skip the restart on a provision_host gathered before it); the restart step resets
     # that fact, so a later run does not see it in the fact cache.
     facts = {"ansible_facts": check_mode_facts(bool(module.params["request"]))}
+    if module.params["api_timeout"] <= 0:
+        # 0 would count every restart as Docker not coming back, and roll it back.
+        module.fail_json(msg=f"api_timeout is {module.params['api_timeout']}: it must be a "
+                             "number of seconds greater than 0 (docker_restart_api_timeout)",
+                         **facts)
     try:
         result = apply(module.params, module.check_mode,
                        bounded(module_executor(module), COMMAND_TIMEOUT))

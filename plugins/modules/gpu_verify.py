@@ -203,7 +203,10 @@ from ansible.module_utils.gpuhost_nvidia import (
 
 CDI_SPECS = ("/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml")
 MARKER = "gpu-verify-ok"
-OUTPUT_LIMIT = 2048
+# Evidence output and a check's reason (the telling line of an error, dockerd's reason for
+# refusing a config) are kept up to this many characters, head and tail beyond it.
+OUTPUT_LIMIT = 4000
+REASON_LIMIT = OUTPUT_LIMIT
 PAGE_SIZE = 4096
 ENROOT_NAME = "gpu-verify"
 
@@ -437,13 +440,16 @@ def trim(text: str, limit: int = OUTPUT_LIMIT) -> str:
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters trimmed ...]\n{text[-half:]}"
 
 
-def first_line(text: str) -> str:
-    """The most telling line of an error: the first line that says error/failed, else the first."""
+def first_line(text: str, limit: int = REASON_LIMIT) -> str:
+    """The most telling line of an error: the first line that says error/failed, else the first.
+
+    Kept whole up to `limit` (head and tail beyond it): dockerd's reason for refusing a config is
+    one long line whose end says why."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in lines:
         if re.search(r"error|failed|denied|cannot|unknown|not found", line, re.IGNORECASE):
-            return line[:300]
-    return lines[0][:300] if lines else "no output"
+            return trim(line, limit)
+    return trim(lines[0], limit) if lines else "no output"
 
 
 # --------------------------------------------------------------------------------------------

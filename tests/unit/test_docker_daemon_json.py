@@ -78,6 +78,27 @@ def test_invalid_json_names_path_and_position_and_is_left_untouched(tmp_path: Pa
     assert list(tmp_path.iterdir()) == [target]
 
 
+@pytest.mark.parametrize("target_text", ["root:x:0:0:root:/root:/bin/bash\n", '{"debug": true}',
+                                         None], ids=["not-json", "json", "dangling"])
+@pytest.mark.parametrize("check_mode", [False, True], ids=["apply", "check"])
+def test_a_symlink_is_refused_as_a_symlink_and_left_alone(
+        tmp_path: Path, target_text: str | None, check_mode: bool) -> None:
+    """Once read through and reported as 'not valid JSON' (or replaced, dropping the link)."""
+    real = tmp_path / "elsewhere"
+    if target_text is not None:
+        real.write_text(target_text)
+    link = tmp_path / "daemon.json"
+    link.symlink_to(real)
+    with pytest.raises(ddj.DaemonJsonError) as err:
+        ddj.apply(params(link, options={"debug": False}), check_mode, no_commands)
+    assert f"{link} is a symlink (to {real})" in str(err.value)
+    assert "not valid JSON" not in str(err.value)
+    assert link.is_symlink() and link.readlink() == real
+    assert (real.read_text() if target_text is not None else None) == target_text
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["daemon.json"] + (["elsewhere"] if target_text is not None else []))
+
+
 def test_non_object_json_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "daemon.json"
     target.write_text("[]")

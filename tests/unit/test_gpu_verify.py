@@ -169,12 +169,24 @@ def test_parse_socket_stat_and_passwd() -> None:
 
 
 def test_trim_keeps_head_and_tail() -> None:
-    text = "HEAD" + "x" * 5000 + "TAIL"
+    text = "HEAD" + "x" * 9000 + "TAIL"
     out = gv.trim(text)
-    assert len(out) < 2200
+    assert len(out) < 4100
     assert out.startswith("HEAD") and out.endswith("TAIL")
     assert "trimmed" in out
     assert gv.trim("short") == "short"
+
+
+def test_the_reason_keeps_dockerds_long_line_whole() -> None:
+    """dockerd's refusal of a config is one long line whose end says why (once cut at 300)."""
+    line = ("failed to start daemon: unable to configure the Docker daemon with file "
+            "/etc/docker/daemon.json: the following directives are specified both as a flag "
+            "and in the configuration file: " + ", ".join(f"opt{n}: (from flag: a, from file: b)"
+                                                          for n in range(12)))
+    assert 300 < len(line) < 4000
+    assert gv.first_line("Starting dockerd\n" + line + "\nmore") == line
+    long = "error: " + "y" * 9000 + " WHY"
+    assert gv.first_line(long).endswith(" WHY") and len(gv.first_line(long)) < 4100
 
 
 # ------------------------------------------------------------------------------- diagnoses

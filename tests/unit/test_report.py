@@ -253,7 +253,35 @@ def test_message_of_prefers_msg_and_stderr() -> None:
         "non-zero return code: E: Unable to locate")
     assert message_of({}) == "failed (no message)"
     assert message_of({"results": [{"failed": True, "msg": "x"}, {"msg": "ok"}]}) == "x"
-    assert len(message_of({"msg": "y" * 2000})) == 500
+    long = "HEAD " + "y" * 9000 + " TAIL"
+    kept = message_of({"msg": long})
+    assert len(kept) <= 4000 and kept.startswith("HEAD ") and kept.endswith(" TAIL")
+    assert "characters left out" in kept
+    assert message_of({"msg": "z" * 3000}) == "z" * 3000
+
+
+def test_message_of_gives_each_failed_item_instead_of_the_loop_summary() -> None:
+    res = {"msg": "One or more items failed", "results": [
+        {"failed": True, "msg": "'Bad User' is not a valid user name", "item": "Bad User"},
+        {"failed": False, "msg": "ok", "item": "alice"},
+        {"failed": True, "msg": "proxy must be a URL", "_ansible_item_label": "http"}]}
+    assert message_of(res) == ("Bad User: 'Bad User' is not a valid user name; "
+                               "http: proxy must be a URL")
+
+
+def test_failures_in_full_keeps_what_the_table_clipped() -> None:
+    reason = "dockerd: unable to configure the Docker daemon with file daemon.json: " + (
+        "x" * 600) + " the following directives don't match any configuration option: bogus"
+    report = {"hosts": {
+        "h1": {"failures": [{"task": "Configure daemon.json", "message": reason}],
+               "checks": [{"name": "engine", "status": "fail", "reason": reason}]},
+        "h2": {"failures": [{"task": "t", "message": "short"}], "checks": []}}}
+    text = table.failures_in_full(report)
+    assert text.startswith("failures in full:")
+    assert f"h1: Configure daemon.json: {reason}" in text
+    assert f"h1: check engine: {reason}" in text
+    assert "h2" not in text
+    assert table.failures_in_full({"hosts": {"h2": report["hosts"]["h2"]}}) == ""
 
 
 def test_diff_text_forms() -> None:

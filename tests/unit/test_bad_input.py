@@ -1,0 +1,246 @@
+"""Bad input, table-driven: each case is refused with the exit code and a message naming it.
+
+Role inputs: the real preflight play of playbooks/site.yml (its first play, every role of the
+site) runs once, in check mode, against one inventory with one local host per case
+(ansible_connection local, no become): each host carries one bad value as a host variable, and a
+"good" host carries none. It only reads this machine (the preflight's tasks are read-only:
+/etc/passwd and /etc/group through docker_access_facts and getent). Each bad host must fail in
+the preflight play with a message that names the host, the role, the variable and the value,
+and ends "Nothing on HOST was changed."; the good host must pass, so a rule that refuses
+everything cannot pass these tests. Host changes (what the refusal leaves unchanged on a real
+host) are asserted by molecule/bad_input, not here.
+
+CLI inputs: provision.py's own refusals (exit 4, one line naming the input), with the runner
+replaced so that nothing can run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provisionlib import cli
+from provisionlib.exitcodes import ExitCode
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "playbooks" / "site.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+# name: (role, host variables, text the message must contain besides the variable name)
+ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "force-kind-choice": ("host_facts", {"host_facts_force_kind": "gpu"}, '"gpu"'),
+    "facts-timeout-zero": ("host_facts", {"host_facts_command_timeout": 0}, "greater than 0"),
+    "facts-timeout-text": ("host_facts", {"host_facts_command_timeout": "soon"}, '"soon"'),
+    "method-choice": ("docker_engine", {"docker_engine_install_method": "snap"}, '"snap"'),
+    "channel-choice": ("docker_engine", {"docker_engine_channel": "nightly"}, '"nightly"'),
+    "version-words": ("docker_engine", {"docker_engine_version": "latest"}, '"latest"'),
+    "version-newline": ("docker_engine", {"docker_engine_version": "27.5.1\n"}, '"27.5.1\\n"'),
+    "version-regex": ("docker_engine", {"docker_engine_version": "27.*"}, '"27.*"'),
+    "script-sha-short": ("docker_engine", {"docker_engine_script_sha256": "abc"}, '"abc"'),
+    "key-sha-nonhex": ("docker_engine", {"docker_engine_repo_key_sha256": "z" * 64}, "zzzz"),
+    "proxy-unknown-key": ("docker_engine", {"docker_engine_proxy": {"ftp": "http://p:1"}},
+                          '"ftp"'),
+    "proxy-not-url": ("docker_engine", {"docker_engine_proxy": {"http": "proxy:3128"}},
+                      '"proxy:3128"'),
+    "proxy-newline": ("docker_engine",
+                      {"docker_engine_proxy": {"https": "http://p:3128\nExecStartPre=/bin/false"}},
+                      "ExecStartPre"),
+    "proxy-space": ("docker_engine", {"docker_engine_proxy": {"http": "http://p :3128"}},
+                    '"http://p :3128"'),
+    "no-proxy-empty-item": ("docker_engine", {"docker_engine_proxy": {"no_proxy": "a,,b"}},
+                            '"a,,b"'),
+    "download-url-ftp": ("docker_engine", {"docker_engine_download_url": "ftp://mirror"},
+                         '"ftp://mirror"'),
+    "script-url-newline": ("docker_engine",
+                           {"docker_engine_script_url": "https://get.docker.com\nx"},
+                           "get.docker.com\\nx"),
+    "repo-url-space": ("docker_engine", {"docker_engine_repo_url": "https://m/ x"},
+                       '"https://m/ x"'),
+    "key-url-relative": ("docker_engine", {"docker_engine_repo_key_url": "gpg"}, '"gpg"'),
+    "codename-upper": ("docker_engine", {"docker_engine_repo_codename": "Bookworm"}, "Bookworm"),
+    "script-path-relative": ("docker_engine", {"docker_engine_script_path": "get.sh"}, "get.sh"),
+    "package-option": ("docker_engine", {"docker_engine_packages": ["docker-ce", "-y"]}, '"-y"'),
+    "package-two-names": ("docker_engine", {"docker_engine_distro_packages": ["docker.io x"]},
+                          "docker.io x"),
+    "packages-not-list": ("docker_engine", {"docker_engine_packages": {"a": 1}}, "packages"),
+    "daemon-options-list": ("docker_engine", {"docker_engine_daemon_options": ["x"]}, "list"),
+    "apt-cache-text": ("docker_engine", {"docker_engine_apt_cache_valid_time": "hourly"},
+                       '"hourly"'),
+    "access-missing-user": ("docker_access", {"docker_access_users": ["nosuchuser"]},
+                            "nosuchuser"),
+    "access-bad-user-name": ("docker_access", {"docker_access_users": ["Bad User"]},
+                             '"Bad User"'),
+    "access-user-newline": ("docker_access", {"docker_access_users": ["root\n"]}, '"root\\n"'),
+    "access-add-and-remove": ("docker_access",
+                              {"docker_access_users": ["root"],
+                               "docker_access_users_absent": ["root"]},
+                              "root"),
+    "access-mode-world": ("docker_access", {"docker_access_socket_mode": "0666"}, "0666"),
+    "access-mode-unquoted": ("docker_access", {"docker_access_socket_mode": 432}, "432"),
+    "access-mode-nonoctal": ("docker_access", {"docker_access_socket_mode": "0990"}, "0990"),
+    "access-group-upper": ("docker_access", {"docker_access_socket_group": "Docker"}, '"Docker"'),
+    "access-rootless-root": ("docker_access", {"docker_access_rootless_users": ["root"]},
+                             "uid 0"),
+    "access-subid-text": ("docker_access", {"docker_access_rootless_subid_count": "many"},
+                          '"many"'),
+    "restart-timeout-zero": ("docker_restart", {"docker_restart_api_timeout": 0},
+                             "greater than 0"),
+    "restart-timeout-negative": ("docker_restart", {"docker_restart_api_timeout": -5}, "-5"),
+    "verify-cpus-negative": ("gpu_verify", {"gpu_verify_cpus": "-1"}, '"-1"'),
+    "verify-cpus-zero": ("gpu_verify", {"gpu_verify_cpus": "0"}, '"0"'),
+    "verify-memory-words": ("gpu_verify", {"gpu_verify_memory": "lots"}, '"lots"'),
+    "verify-memory-newline": ("gpu_verify", {"gpu_verify_memory": "64m\n"}, '"64m\\n"'),
+    "verify-image-upper": ("gpu_verify", {"gpu_verify_image": "Ubuntu"}, '"Ubuntu"'),
+    "verify-image-option": ("gpu_verify", {"gpu_verify_gpu_image": "--privileged"},
+                            '"--privileged"'),
+    "verify-enroot-image-space": ("gpu_verify", {"gpu_verify_enroot_image": "ubuntu x"},
+                                  '"ubuntu x"'),
+    "verify-missing-user": ("gpu_verify", {"gpu_verify_users": ["nosuchuser"]}, "nosuchuser"),
+    "verify-timeout-zero": ("gpu_verify", {"gpu_verify_command_timeout": 0}, "greater than 0"),
+    "verify-reuse-negative": ("gpu_verify", {"gpu_verify_reuse_seconds": -1}, "-1"),
+    "verify-check-unknown": ("gpu_verify", {"gpu_verify_checks": ["engine", "cuda"]}, "cuda"),
+    "verify-required-unknown": ("gpu_verify", {"gpu_verify_required": {"all": ["cuda"]}},
+                                "cuda"),
+    "verify-socket-mode": ("gpu_verify", {"gpu_verify_socket_mode": "rw"}, '"rw"'),
+    "verify-socket-relative": ("gpu_verify", {"gpu_verify_socket_path": "docker.sock"},
+                               "docker.sock"),
+    "verify-report-newline": ("gpu_verify", {"gpu_verify_report_path": "/tmp/r.json\n"},
+                              "r.json\\n"),
+}
+
+
+def _variable(case: tuple[str, dict[str, Any], str]) -> str:
+    return next(iter(case[1]))
+
+
+def _preflight_playbook(directory: Path) -> Path:
+    """site.yml's own first play, without become (it runs as this user on this machine)."""
+    play = dict(yaml.safe_load(SITE.read_text(encoding="utf-8"))[0])
+    play["become"] = False
+    path = directory / "preflight.yml"
+    path.write_text(yaml.safe_dump([play]), encoding="utf-8")
+    return path
+
+
+def _inventory(directory: Path) -> Path:
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    hosts = {"good": dict(local)}
+    hosts.update({name: {**local, **case[1]} for name, case in ROLE_CASES.items()})
+    path = directory / "inventory.yml"
+    path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}), encoding="utf-8")
+    return path
+
+
+def _refusals(output: dict[str, Any]) -> dict[str, str]:
+    """host -> the preflight's refusal message, from the json callback's output."""
+    found: dict[str, str] = {}
+    for task in output["plays"][0]["tasks"]:
+        if task["task"]["name"].split(" : ")[-1].startswith("Refuse the inputs of"):
+            for host, result in task["hosts"].items():
+                if result.get("failed"):
+                    found[host] = result["msg"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def preflight_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    directory = tmp_path_factory.mktemp("preflight")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+           "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CACHE_PLUGIN": "memory",
+           "ANSIBLE_FORKS": "8", "ANSIBLE_LOCAL_TEMP": str(directory / "tmp"),
+           "PATH": f"{ANSIBLE_PLAYBOOK.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "--check", "-i", str(_inventory(directory)),
+         str(_preflight_playbook(directory))],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False)
+    output = json.loads(done.stdout)
+    return {"rc": done.returncode, "stats": output["stats"], "refusals": _refusals(output)}
+
+
+def test_the_table_has_at_least_40_role_cases_across_every_role() -> None:
+    assert len(ROLE_CASES) >= 40
+    site_roles = yaml.safe_load(SITE.read_text())[0]["roles"][0]["vars"]["preflight_roles"]
+    assert {case[0] for case in ROLE_CASES.values()} == set(site_roles)
+
+
+def test_a_run_with_a_refused_host_exits_2(preflight_run: dict[str, Any]) -> None:
+    assert preflight_run["rc"] == 2
+
+
+def test_the_good_host_passes_the_preflight(preflight_run: dict[str, Any]) -> None:
+    assert "good" not in preflight_run["refusals"]
+    assert preflight_run["stats"]["good"]["failures"] == 0
+
+
+@pytest.mark.parametrize("name", ROLE_CASES)
+def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any]) -> None:
+    role, _, text = ROLE_CASES[name]
+    variable = _variable(ROLE_CASES[name])
+    assert preflight_run["stats"][name]["failures"] == 1
+    message = preflight_run["refusals"].get(name, "")
+    assert message.startswith(f"Preflight refused the inputs of role {role} on {name}:"), message
+    assert variable in message, message
+    assert text in message, message
+    assert message.endswith(f"Nothing on {name} was changed."), message
+
+
+# CLI refusals: argv (with {tmp} for a scratch directory) and the text the one line must hold.
+CLI_CASES: dict[str, tuple[list[str], str]] = {
+    "inventory-missing": (["apply", "-i", "/nonexistent/inv.yml"], "/nonexistent/inv.yml"),
+    "inventory-garbage": (["apply", "-i", "{tmp}/garbage.yml"], "garbage.yml"),
+    "inventory-list": (["apply", "-i", "{tmp}/list.yml"], "list.yml"),
+    "inventory-empty": (["apply", "-i", "{tmp}/empty.yml"], "empty.yml"),
+    "inventory-empty-dir": (["apply", "-i", "{tmp}/emptydir"], "emptydir"),
+    # The parser's own reason, not only "No inventory was parsed".
+    "inventory-ini-reason": (["apply", "-i", "{tmp}/bad.ini"], "ini: Failed to parse"),
+    "inventory-yaml-reason": (["apply", "-i", "{tmp}/garbage.yml"], "YAML parsing failed"),
+    # A binary file reads as an ini inventory whose "host" is the bytes: refused, not run.
+    "inventory-binary": (["apply", "-i", "{tmp}/binary"], "control characters"),
+    "inventory-children-not-mapping": (["apply", "-i", "{tmp}/children.yml"], '"children"'),
+    "extra-var-no-value": (["apply", "-e", "novalue"], "novalue"),
+    "extra-var-broken-json": (["apply", "-e", '{"a": '], "not valid JSON"),
+    "extra-var-bool-misfit": (["apply", "-e", "docker_access_create_users=perhaps"],
+                              "docker_access_create_users"),
+    "extra-var-int-misfit": (["apply", "-e", "gpu_verify_command_timeout=soon"],
+                             "gpu_verify_command_timeout"),
+    "forks-zero": (["apply", "-f", "0"], "-f"),
+}
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
+    """A stand-in for the runner: any call is recorded, and fails the test."""
+    calls: list[Any] = []
+
+    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
+        calls.append((args, kwargs))
+        return cli.RunOutcome("successful", 0)
+
+    monkeypatch.setattr(cli, "run_playbook", fake)
+    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
+    return calls
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_cli_input_is_refused_naming_it(name: str, no_run: list[Any], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "garbage.yml").write_text("all: [unclosed\n  : {\n")
+    (tmp_path / "list.yml").write_text("- just\n- a list\n")
+    (tmp_path / "empty.yml").write_text("")
+    (tmp_path / "emptydir").mkdir()
+    (tmp_path / "bad.ini").write_text("[web\nhost1\n")
+    (tmp_path / "binary").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "children.yml").write_text("all:\n  children: 5\n")
+    argv, text = CLI_CASES[name]
+    code = cli.main([arg.replace("{tmp}", str(tmp_path)) for arg in argv])
+    err = capsys.readouterr().err
+    assert code == ExitCode.INVALID_INPUT, err
+    assert no_run == []
+    assert text in err, err
