@@ -90,7 +90,8 @@ packages:
   returned: always
   type: dict
 daemon_json_conffile:
-  description: O(conffile_owner) lists O(daemon_json) among its conffiles (purging it deletes the file).
+  description: >-
+    O(conffile_owner) lists O(daemon_json) among its conffiles (purging it deletes the file).
   returned: always
   type: bool
 files:
@@ -122,8 +123,9 @@ cdi_refresh:
   returned: always
   type: dict
 daemon_json:
-  description: "{exists, runtimes (names), nvidia (the nvidia runtime's entry or null), default_runtime,
-    features} of O(daemon_json); error when unreadable."
+  description: >-
+    {exists, runtimes (names), nvidia (the nvidia runtime's entry or null), default_runtime,
+    features} of O(daemon_json); error when unreadable.
   returned: always
   type: dict
 docker:
@@ -302,7 +304,7 @@ def hook_state(name: str, started: float | None,
     path = which(name)
     if not path:
         return {"path": None, "ctime": None, "newer_than_dockerd": False}
-    ctime = os.stat(path).st_ctime
+    ctime = Path(path).stat().st_ctime
     # A dockerd that does not run registers its driver when it starts: nothing to catch up on.
     return {"path": path, "ctime": ctime,
             "newer_than_dockerd": started is not None and ctime > started}
@@ -353,7 +355,7 @@ def gather(params: dict[str, Any], run: Runner, proc: str = "/proc") -> dict[str
         "config": config,
         "config_exists": exists,
         "config_differs": config_differs(config, params["config_wanted"]),
-        "cdi_specs": [path for path in params["cdi_specs"] if os.path.exists(path)],
+        "cdi_specs": [path for path in params["cdi_specs"] if Path(path).exists()],
         "cdi_refresh": unit_state(run, params["cdi_refresh_units"]),
         "daemon_json": read_daemon_json(params["daemon_json"]),
         "docker": docker,
