@@ -30,7 +30,9 @@ TEST_IMAGE = "testhost/busybox:latest"
 
 def kind(host) -> str:
     name = host.backend.get_hostname()
-    return "cpu" if name.endswith("-cpu") else "debian12" if name.endswith("debian12") else "debian13"
+    if name.endswith("-cpu"):
+        return "cpu"
+    return "debian12" if name.endswith("debian12") else "debian13"
 
 
 def expected_version(host) -> str:
