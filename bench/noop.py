@@ -1,7 +1,7 @@
 """The no-op re-run of playbooks/site.yml on one converged test host, beside its floor.
 
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
-        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining]
+        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining] [--gpu]
 
 One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
 --keep it is left running and a later run reuses it), converged with site.yml over
@@ -13,6 +13,9 @@ modules on the host (tasks and loop items that reach the host; set_fact, assert,
 include_* and meta run on the controller and are not counted; counted in one more, untimed run
 with the ansible.posix.json callback), over the same connection and become: what the same
 number of round trips costs with no work in them.
+With --gpu the host is a GPU-forced one (host_facts_force_kind=dgpu) with the NVIDIA
+STAND-IN repository built on it (molecule/shared/standins/nvidia), so nvidia_container_toolkit
+does its whole no-op; its profile_roles line is what the role adds (target: at most 1 s).
 Prints figures; never asserts (target: a no-op of at most 6 s).
 """
 
@@ -49,6 +52,11 @@ CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "include_tasks", "include_r
                       "import_tasks", "import_role", "meta", "add_host", "group_by", "fail",
                       "set_stats", "include_vars"}
 # profile_roles' closing lines: `docker_access ------------- 1.23s` (and a `total` line).
+NVIDIA_STANDINS = ROOT / "molecule" / "shared" / "standins" / "nvidia" / "tasks" / "main.yml"
+# The GPU-forced host's settings: the stand-in repository on the host's loopback.
+GPU_VARS = {"host_facts_force_kind": "dgpu",
+            "nvidia_container_toolkit_repo_url": "http://127.0.0.1:8731/libnvidia-container",
+            "nvidia_container_toolkit_version": "1.17.8-1"}
 ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 
 
@@ -104,14 +112,15 @@ def ansible_env(pipelining: bool | None) -> dict[str, str]:
     return env
 
 
-def write_inventory(directory: Path, name: str) -> Path:
+def write_inventory(directory: Path, name: str, gpu: bool = False) -> Path:
     inventory = {"all": {
         "hosts": {name: {"ansible_connection": "community.docker.docker",
                          "ansible_host": name,
                          "ansible_python_interpreter": "/usr/bin/python3"}},
         # get.docker.com and registries are unreachable from test hosts (as in provision_cli).
         "vars": {"docker_engine_install_method": "distro", "docker_access_users": [USER],
-                 "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE},
+                 "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE,
+                 **(GPU_VARS if gpu else {})},
     }}
     path = directory / "inventory.json"
     path.write_text(json.dumps(inventory))
@@ -124,6 +133,16 @@ def write_floor_playbook(directory: Path, tasks: int) -> Path:
               "tasks": [{"name": f"Ping {i}", "ansible.builtin.ping": None}
                         for i in range(tasks)]}]
     path = directory / "floor.yml"
+    path.write_text(json.dumps(plays))
+    return path
+
+
+def write_standins_playbook(directory: Path) -> Path:
+    """Builds and serves the NVIDIA stand-in repository on the host (a re-run is a no-op)."""
+    plays = [{"name": "NVIDIA stand-ins", "hosts": "all", "gather_facts": False, "become": True,
+              "tasks": [{"name": "Build and serve the NVIDIA stand-ins",
+                         "ansible.builtin.include_tasks": str(NVIDIA_STANDINS)}]}]
+    path = directory / "standins.yml"
     path.write_text(json.dumps(plays))
     return path
 
@@ -218,6 +237,8 @@ def parse_args() -> argparse.Namespace:
                         help="test host container name (default bench-noop-IMAGE)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the host running; a later run with --keep reuses it")
+    parser.add_argument("--gpu", action="store_true",
+                        help="GPU-forced host with the NVIDIA stand-in repository")
     parser.add_argument("--pipelining", choices=["on", "off"],
                         help="force pipelining (default: what ansible.cfg says)")
     return parser.parse_args()
@@ -227,14 +248,18 @@ def main() -> None:
     args = parse_args()
     repo = read_env_file().get("TESTHOST_IMAGE_REPO", "gpuhost-testhost")
     image = args.image if ":" in args.image or "/" in args.image else f"{repo}:{args.image}"
-    name = f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
+    name = (f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
+            + ("-gpu" if args.gpu else ""))
     env = ansible_env(None if args.pipelining is None else args.pipelining == "on")
     work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
     reused = is_running(name)
     try:
         if not reused:
             run([str(HARNESS), "start", name, image])
-        inventory = write_inventory(work, name)
+        inventory = write_inventory(work, name, args.gpu)
+        if args.gpu:
+            playbook(inventory, write_standins_playbook(work),
+                     dict(env, MOLECULE_PROJECT_DIRECTORY=str(ROOT)))
         print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
         converge(name, inventory, env)
         noop = timed_runs(args.n, inventory, PLAYBOOK, env, name)
