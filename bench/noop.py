@@ -1,7 +1,7 @@
 """The no-op re-run of playbooks/site.yml on one converged test host, beside its floor.
 
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
-        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining]
+        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining] [--gpu]
 
 One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
 --keep it is left running and a later run reuses it), converged with site.yml over
@@ -15,6 +15,9 @@ set_fact, assert, debug, include_* and meta none; the same run gives the tasks r
 per role. The floor is a play of as many ansible.builtin.ping tasks as there were round trips
 (one round trip each under pipelining), over the same connection and become: what the same
 number of round trips costs with no work in them.
+With --gpu the host is a GPU-forced one (host_facts_force_kind=dgpu) with the NVIDIA
+STAND-IN repository built on it (molecule/shared/standins/nvidia), so nvidia_container_toolkit
+does its whole no-op; its profile_roles line is what the role adds (target: at most 1 s).
 Prints figures; never asserts (target: a no-op of at most 6 s).
 """
 
@@ -51,6 +54,11 @@ ROUND_TRIP = re.compile(r"^(?:<[^>]*> )?(?:EXEC|PUT|FETCH) ", re.MULTILINE)
 TASK_BANNER = re.compile(r"^TASK \[(?:(?P<role>[^:\]]+) : )?(?P<name>[^\]]*)\]", re.MULTILINE)
 HOST_RESULT = re.compile(r"^(ok|changed|skipping|failed|fatal|included): ", re.MULTILINE)
 # profile_roles' closing lines: `docker_access ------------- 1.23s` (and a `total` line).
+NVIDIA_STANDINS = ROOT / "molecule" / "shared" / "standins" / "nvidia" / "tasks" / "main.yml"
+# The GPU-forced host's settings: the stand-in repository on the host's loopback.
+GPU_VARS = {"host_facts_force_kind": "dgpu",
+            "nvidia_container_toolkit_repo_url": "http://127.0.0.1:8731/libnvidia-container",
+            "nvidia_container_toolkit_version": "1.17.8-1"}
 ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 
 
@@ -106,14 +114,15 @@ def ansible_env(pipelining: bool | None) -> dict[str, str]:
     return env
 
 
-def write_inventory(directory: Path, name: str) -> Path:
+def write_inventory(directory: Path, name: str, gpu: bool = False) -> Path:
     inventory = {"all": {
         "hosts": {name: {"ansible_connection": "community.docker.docker",
                          "ansible_host": name,
                          "ansible_python_interpreter": "/usr/bin/python3"}},
         # get.docker.com and registries are unreachable from test hosts (as in provision_cli).
         "vars": {"docker_engine_install_method": "distro", "docker_access_users": [USER],
-                 "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE},
+                 "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE,
+                 **(GPU_VARS if gpu else {})},
     }}
     path = directory / "inventory.json"
     path.write_text(json.dumps(inventory))
@@ -126,6 +135,16 @@ def write_floor_playbook(directory: Path, tasks: int) -> Path:
               "tasks": [{"name": f"Ping {i}", "ansible.builtin.ping": None}
                         for i in range(tasks)]}]
     path = directory / "floor.yml"
+    path.write_text(json.dumps(plays))
+    return path
+
+
+def write_standins_playbook(directory: Path) -> Path:
+    """Builds and serves the NVIDIA stand-in repository on the host (a re-run is a no-op)."""
+    plays = [{"name": "NVIDIA stand-ins", "hosts": "all", "gather_facts": False, "become": True,
+              "tasks": [{"name": "Build and serve the NVIDIA stand-ins",
+                         "ansible.builtin.include_tasks": str(NVIDIA_STANDINS)}]}]
+    path = directory / "standins.yml"
     path.write_text(json.dumps(plays))
     return path
 
@@ -240,6 +259,8 @@ def parse_args() -> argparse.Namespace:
                         help="test host container name (default bench-noop-IMAGE)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the host running; a later run with --keep reuses it")
+    parser.add_argument("--gpu", action="store_true",
+                        help="GPU-forced host with the NVIDIA stand-in repository")
     parser.add_argument("--pipelining", choices=["on", "off"],
                         help="force pipelining (default: what ansible.cfg says)")
     return parser.parse_args()
@@ -249,14 +270,18 @@ def main() -> None:
     args = parse_args()
     repo = read_env_file().get("TESTHOST_IMAGE_REPO", "gpuhost-testhost")
     image = args.image if ":" in args.image or "/" in args.image else f"{repo}:{args.image}"
-    name = f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
+    name = (f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
+            + ("-gpu" if args.gpu else ""))
     env = ansible_env(None if args.pipelining is None else args.pipelining == "on")
     work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
     reused = is_running(name)
     try:
         if not reused:
             run([str(HARNESS), "start", name, image])
-        inventory = write_inventory(work, name)
+        inventory = write_inventory(work, name, args.gpu)
+        if args.gpu:
+            playbook(inventory, write_standins_playbook(work),
+                     dict(env, MOLECULE_PROJECT_DIRECTORY=str(ROOT)))
         print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
         converge(name, inventory, env)
         noop = timed_runs(args.n, inventory, PLAYBOOK, env, name)

@@ -183,6 +183,13 @@ def test_standin_repo_apt_update_is_clean(host) -> None:
     assert "W:" not in cmd.stderr and "E:" not in cmd.stderr, cmd.stderr
 
 
+@only["docker_engine_repo"]
+@pytest.mark.parametrize("name", ["nvidia-docker.list", "libnvidia-container.list"])
+def test_stale_nvidia_sources_planted_by_prepare_are_gone(host, name: str) -> None:
+    """Removed through nvidia_container_toolkit's stale_sources, which docker_engine includes."""
+    assert not host.file(f"{SOURCES}/{name}").exists
+
+
 def dpkg_status(host, package: str) -> str:
     cmd = host.run("dpkg-query --show --showformat='${db:Status-Status}' %s", package)
     return cmd.stdout.strip() if cmd.rc == 0 else ""
