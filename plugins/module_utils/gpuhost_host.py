@@ -98,6 +98,11 @@ def module_executor(module: AnsibleModule) -> Exec:
     return execute
 
 
+def module_runner(module: AnsibleModule, timeout: int) -> CommandRunner:
+    """The one runner a module uses: AnsibleModule's run_command under the timeout rule."""
+    return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"))
+
+
 def subprocess_executor(argv: list[str]) -> tuple[int, str, str]:
     """An Exec for code that runs without an AnsibleModule (unit tests), same environment."""
     import os

@@ -185,7 +185,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.gpuhost_checks import CHECKS
 from ansible.module_utils.gpuhost_fact import ProvisionHost
-from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, module_executor
+from ansible.module_utils.gpuhost_host import Cmd, module_runner
 from ansible.module_utils.gpuhost_nvidia import (
     DRIVER_FIX,
     NO_GPU_TEXT,
@@ -1078,11 +1078,6 @@ def write_report(path: str, doc: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------------------------
 # Module
 # --------------------------------------------------------------------------------------------
-
-
-def module_runner(module: AnsibleModule, timeout: int) -> Runner:
-    """Commands under gpuhost_host's timeout rule (image pulls run inside docker run)."""
-    return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"))
 
 
 def options(p: dict[str, Any], workdir: str) -> Options:

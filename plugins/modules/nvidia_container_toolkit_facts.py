@@ -148,7 +148,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, module_executor
+from ansible.module_utils.gpuhost_host import Cmd, module_runner
 
 Runner = Callable[[list[str]], Cmd]
 DOCKERD_VERSION = re.compile(r"Docker version (\d+(?:\.\d+)*)")
@@ -384,8 +384,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    run = CommandRunner(module_executor(module), module.params["command_timeout"],
-                        module.get_bin_path("timeout"))
+    run = module_runner(module, module.params["command_timeout"])
     module.exit_json(changed=False, **gather(module.params, run))
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
@@ -19,3 +22,19 @@ if str(TESTS_DIR) not in sys.path:
 import module_loader  # noqa: E402 (needs TESTS_DIR on sys.path first)
 
 module_loader.add_module_utils_path()
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
+    """provision.py's runner replaced: every call is recorded (the bad-input tests fail on any)."""
+    from provisionlib import cli
+
+    calls: list[Any] = []
+
+    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
+        calls.append((args, kwargs))
+        return cli.RunOutcome("successful", 0)
+
+    monkeypatch.setattr(cli, "run_playbook", fake)
+    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
+    return calls

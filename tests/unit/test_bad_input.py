@@ -231,19 +231,6 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
 }
 
 
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
-    """A stand-in for the runner: any call is recorded, and fails the test."""
-    calls: list[Any] = []
-
-    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
-        calls.append((args, kwargs))
-        return cli.RunOutcome("successful", 0)
-
-    monkeypatch.setattr(cli, "run_playbook", fake)
-    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
-    return calls
-
 
 @pytest.mark.parametrize("name", CLI_CASES)
 def test_cli_input_is_refused_naming_it(name: str, no_run: list[Any], tmp_path: Path,

@@ -23,19 +23,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "runner"
 INVENTORY = str(FIXTURES / "inventory.yml")
 
 
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list:
-    """Replace the runner: any call is recorded (and would fail the bad-input tests)."""
-    calls: list = []
-
-    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
-        calls.append((args, kwargs))
-        return cli.RunOutcome("successful", 0)
-
-    monkeypatch.setattr(cli, "run_playbook", fake)
-    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
-    return calls
-
 
 def test_every_option_after_the_command(tmp_path: Path) -> None:
     vars_file = tmp_path / "v.json"

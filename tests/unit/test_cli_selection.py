@@ -38,18 +38,6 @@ PLAYBOOK = """\
 """
 
 
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list:
-    calls: list = []
-
-    def fake(*args: object, **kwargs: object) -> cli.RunOutcome:
-        calls.append((args, kwargs))
-        return cli.RunOutcome("successful", 0)
-
-    monkeypatch.setattr(cli, "run_playbook", fake)
-    monkeypatch.setattr(cli, "artifacts_dir", lambda: tmp_path / "artifacts")
-    return calls
-
 
 def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], no_run: list) -> str:
     code = cli.main(argv)

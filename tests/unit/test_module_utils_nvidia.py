@@ -273,7 +273,8 @@ def test_both_modules_use_the_shared_code() -> None:
     assert host_facts.classify_nvidia_smi_error is gpuhost_nvidia.classify_nvidia_smi_error
     assert gpu_verify.DIAGNOSES[: len(gpuhost_nvidia.NVIDIA_ERRORS)] == gpuhost_nvidia.NVIDIA_ERRORS
     assert gpu_verify.Cmd is gpuhost_host.Cmd
-    assert host_facts.CommandRunner is gpu_verify.CommandRunner is gpuhost_host.CommandRunner
+    assert host_facts.CommandRunner is gpuhost_host.CommandRunner
+    assert gpu_verify.module_runner is gpuhost_host.module_runner
     assert gpu_verify.CHECKS is gpuhost_checks.CHECKS
     for module in (gpu_verify, host_facts):
         for copy in ("NVIDIA_VENDOR", "GPU_CLASSES", "SMI_ERRORS", "DETECT_SCRIPT"):
