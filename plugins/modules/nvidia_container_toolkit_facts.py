@@ -66,6 +66,16 @@ options:
     description: The runtime hook whose presence on PATH makes dockerd register its GPU driver.
     type: str
     default: nvidia-container-runtime-hook
+  apt_key_ring:
+    description: >-
+      The single keyring `apt-key add` wrote to. Keys in it that are also in O(keyring) are
+      reported (trusted for every source, not only NVIDIA's).
+    type: path
+    default: /etc/apt/trusted.gpg
+  keyring:
+    description: The toolkit's own keyring (the key O(apt_key_ring) is compared with).
+    type: path
+    default: /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
   command_timeout:
     description: Seconds one command (dpkg-query, systemctl, dockerd) may run.
     type: int
@@ -137,12 +147,19 @@ hook:
   description: "{path (on PATH, else null), ctime (epoch seconds), newer_than_dockerd}."
   returned: always
   type: dict
+apt_key_entries:
+  description: >-
+    Fingerprints of the keys in O(apt_key_ring) that are also in O(keyring) (empty when either
+    file or gpg is missing).
+  returned: always
+  type: list
 """
 
 import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -339,6 +356,36 @@ def read_config(path: str) -> tuple[bool, dict[str, Any]]:
         return False, {}
 
 
+def parse_fingerprints(text: str) -> list[str]:
+    """Primary-key fingerprints from `gpg --with-colons` output (the fpr line after each pub)."""
+    found: list[str] = []
+    after_pub = False
+    for line in text.splitlines():
+        fields = line.split(":")
+        if fields[0] == "pub":
+            after_pub = True
+        elif fields[0] == "fpr" and after_pub and len(fields) > 9:
+            found.append(fields[9])
+            after_pub = False
+    return found
+
+
+def keyring_fingerprints(run: Runner, path: str, home: str) -> list[str]:
+    """The keys in a keyring file, read with a throw-away GnuPG home (nothing under ~root)."""
+    if not Path(path).is_file():
+        return []
+    cmd = run(["gpg", "--batch", "--homedir", home, "--with-colons", "--show-keys", path])
+    return parse_fingerprints(cmd.stdout) if cmd.ok else []
+
+
+def apt_key_entries(run: Runner, apt_key_ring: str, keyring: str) -> list[str]:
+    if not (Path(apt_key_ring).is_file() and Path(keyring).is_file() and shutil.which("gpg")):
+        return []
+    with tempfile.TemporaryDirectory(prefix="gpuhost-gpg-") as home:
+        ours = set(keyring_fingerprints(run, keyring, home))
+        return [fpr for fpr in keyring_fingerprints(run, apt_key_ring, home) if fpr in ours]
+
+
 def gather(params: dict[str, Any], run: Runner, proc: str = "/proc") -> dict[str, Any]:
     dpkg = run(["dpkg-query", "--show",
                 "--showformat=${Package}\t${db:Status-Abbrev}\t${Version}\n", *params["packages"]])
@@ -360,6 +407,7 @@ def gather(params: dict[str, Any], run: Runner, proc: str = "/proc") -> dict[str
         "daemon_json": read_daemon_json(params["daemon_json"]),
         "docker": docker,
         "hook": hook_state(params["hook"], docker["started"]),
+        "apt_key_entries": apt_key_entries(run, params["apt_key_ring"], params["keyring"]),
     }
 
 
@@ -380,6 +428,9 @@ def main() -> None:
                                               "nvidia-cdi-refresh.service"]},
             "daemon_json": {"type": "path", "default": "/etc/docker/daemon.json"},
             "hook": {"type": "str", "default": "nvidia-container-runtime-hook"},
+            "apt_key_ring": {"type": "path", "default": "/etc/apt/trusted.gpg"},
+            "keyring": {"type": "path",
+                        "default": "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"},
             "command_timeout": {"type": "int", "default": 30},
         },
         supports_check_mode=True,

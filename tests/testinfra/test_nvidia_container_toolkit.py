@@ -84,6 +84,21 @@ def test_legacy_packages_and_stale_lists_are_gone_and_apt_update_works(host) -> 
     assert "Conflicting values" not in update.stderr
 
 
+def test_apt_key_copy_of_the_nvidia_key_is_gone_and_other_keys_stay(host) -> None:
+    """-debian12 got the stand-in key in /etc/apt/trusted.gpg (apt-key's way) beside a test key
+    in prepare: the role removes NVIDIA's by fingerprint and keeps the other, in a format apt
+    reads (apt-get update above runs with it)."""
+    if kind(host) != "debian12":
+        pytest.skip("only -debian12 had an apt-key trusted.gpg planted")
+    show = "GNUPGHOME=$(mktemp -d) gpg --batch --with-colons --show-keys {} 2>/dev/null"
+    ours = {line.split(":")[9] for line in host.check_output(show.format(KEYRING)).splitlines()
+            if line.startswith("fpr")}
+    trusted = host.check_output(show.format("/etc/apt/trusted.gpg"))
+    assert "keep-me@example.invalid" in trusted
+    fingerprints = {line.split(":")[9] for line in trusted.splitlines() if line.startswith("fpr")}
+    assert ours and not ours & fingerprints
+
+
 def test_docker_lists_the_nvidia_runtime(host) -> None:
     gpu_only(host)
     runtimes = json.loads(host.check_output("docker info --format '{{json .Runtimes}}'"))

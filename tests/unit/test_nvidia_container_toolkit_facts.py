@@ -181,7 +181,8 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
               "config_wanted": {"nvidia-container-cli.no-cgroups": True},
               "cdi_specs": [str(tmp_path / "nvidia.yaml")],
               "cdi_refresh_units": ["nvidia-cdi-refresh.path", "nvidia-cdi-refresh.service"],
-              "daemon_json": str(daemon), "hook": "no-such-hook-here"}
+              "daemon_json": str(daemon), "hook": "no-such-hook-here",
+              "apt_key_ring": str(tmp_path / "trusted.gpg"), "keyring": str(tmp_path / "k.gpg")}
     got = nct.gather(params, run)
     assert got["packages"]["nvidia-docker2"]["version"] == "2.13.0-1"
     assert got["daemon_json_conffile"] is True
@@ -193,3 +194,44 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
     assert got["cdi_refresh"]["nvidia-cdi-refresh.service"]["exists"] is False
     assert got["docker"]["version"] == "20.10.24"
     assert got["hook"]["path"] is None
+    assert got["apt_key_entries"] == []
+
+
+NVIDIA_FPR = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
+CUDA_FPR = "EB693B3035CD5710E231E123A4B469963BF863CC"
+
+
+def colons(*keys: tuple[str, str]) -> str:
+    """`gpg --with-colons --show-keys` output for (fingerprint, subkey fingerprint) pairs."""
+    lines = []
+    for fpr, sub in keys:
+        lines += [f"pub:-:4096:1:{fpr[-16:]}:1532381868:::-:::scSC::::::23::0:",
+                  f"fpr:::::::::{fpr}:", "uid:-::::1532381868::X::Someone <a@b>::::::::::0:",
+                  f"sub:-:4096:1:{sub[-16:]}:1532381868::::::e::::::23:",
+                  f"fpr:::::::::{sub}:"]
+    return "\n".join(lines) + "\n"
+
+
+def test_fingerprints_are_the_primary_keys_only() -> None:
+    text = colons((NVIDIA_FPR, "A" * 40), (CUDA_FPR, "B" * 40))
+    assert nct.parse_fingerprints(text) == [NVIDIA_FPR, CUDA_FPR]
+
+
+def test_apt_key_entries_are_the_keys_trusted_gpg_shares_with_the_toolkit_keyring(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gpg is a stand-in answering by the file name; CUDA's key in trusted.gpg is not NVIDIA's
+    toolkit key and must not be reported (removing it would break a CUDA source)."""
+    monkeypatch.setattr(nct.shutil, "which", lambda name: f"/usr/bin/{name}")
+    trusted, ours = tmp_path / "trusted.gpg", tmp_path / "toolkit.gpg"
+    trusted.write_bytes(b"x")
+    ours.write_bytes(b"x")
+    both = colons((CUDA_FPR, "B" * 40), (NVIDIA_FPR, "A" * 40))
+
+    def gpg(argv: list[str]) -> Any:
+        out = both if argv[-1] == str(trusted) else colons((NVIDIA_FPR, "A" * 40))
+        assert "--homedir" in argv  # never root's own ~/.gnupg
+        return Cmd(tuple(argv), 0, out, "")
+
+    assert nct.apt_key_entries(gpg, str(trusted), str(ours)) == [NVIDIA_FPR]
+    ours.unlink()
+    assert nct.apt_key_entries(gpg, str(trusted), str(ours)) == []
