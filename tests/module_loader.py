@@ -40,9 +40,14 @@ def module_path(name: str) -> Path:
 def load_module(name: str) -> ModuleType:
     """Import plugins/modules/NAME.py once and return it (cached in sys.modules under NAME)."""
     add_module_utils_path()
+    return load_file(name, module_path(name))
+
+
+def load_file(name: str, path: Path) -> ModuleType:
+    """Import the Python file PATH once as NAME (a module, or a stand-in program)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, module_path(name))
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     # Registered before running: dataclasses look their module up in sys.modules.

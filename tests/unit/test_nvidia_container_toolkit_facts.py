@@ -11,42 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from module_loader import load_module
+from module_loader import load_file, load_module
 
 nct = load_module("nvidia_container_toolkit_facts")
 Cmd = nct.Cmd
 
-# NVIDIA's config.toml as the 1.17 base package's postinst writes it (abridged: the tables and
-# the commented defaults' shape).
-CONFIG_TOML = """\
-#accept-nvidia-visible-devices-as-volume-mounts = false
-#accept-nvidia-visible-devices-envvar-when-unprivileged = true
-disable-require = false
-supported-driver-capabilities = "compat32,compute,display,graphics,ngx,utility,video"
-#swarm-resource = "DOCKER_RESOURCE_GPU"
-
-[nvidia-container-cli]
-#debug = "/var/log/nvidia-container-toolkit.log"
-environment = []
-#ldcache = "/etc/ld.so.cache"
-ldconfig = "@/sbin/ldconfig"
-load-kmods = true
-#no-cgroups = false
-#path = "/usr/bin/nvidia-container-cli"
-#root = "/run/nvidia/driver"
-#user = "root:video"
-
-[nvidia-container-runtime]
-#debug = "/var/log/nvidia-container-runtime.log"
-log-level = "info"
-mode = "auto"
-runtimes = ["docker-runc", "runc", "crun"]
-
-[nvidia-container-runtime.modes.cdi]
-annotation-prefixes = ["cdi.k8s.io/"]
-default-kind = "nvidia.com/gpu"
-spec-dirs = ["/etc/cdi", "/var/run/cdi"]
-"""
+# config.toml as the stand-in base package's postinst writes it (nvidia-ctk config --in-place on
+# a host without one): the shape of NVIDIA's default, which the molecule tests also read.
+STANDIN_CTK = (Path(__file__).resolve().parents[2]
+               / "molecule/shared/standins/nvidia/files/nvidia_ctk_standin.py")
+CONFIG_TOML = load_file("nvidia_ctk_standin", STANDIN_CTK).DEFAULT_CONFIG
 
 
 class Runner:

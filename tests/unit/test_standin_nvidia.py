@@ -10,14 +10,13 @@ hosts, where the molecule `standins` scenario proves the packages, the repositor
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from module_loader import load_file
 
 SCRIPT = (
     Path(__file__).resolve().parents[2]
@@ -25,15 +24,8 @@ SCRIPT = (
 )
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nvidia_ctk_standin", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-ctk = _load()
+ctk = load_file("nvidia_ctk_standin", SCRIPT)
 
 
 def run(
