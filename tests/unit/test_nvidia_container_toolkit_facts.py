@@ -139,6 +139,10 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
     listed = tmp_path / "nvidia.list"
     listed.write_text("deb x /\n")
     daemon = tmp_path / "daemon.json"
+    keyring = tmp_path / "keyring.gpg"
+    keyring.write_bytes(b"k")
+    spec = tmp_path / "nvidia.yaml"
+    spec.write_text("cdiVersion: 0.5.0\n")
     run = Runner({
         "dpkg-query --show --showformat=${Package}": (0, "nvidia-docker2\tii \t2.13.0-1\n"),
         "dpkg-query --show --showformat=${Conffiles}": (0, f" {daemon} abc\n"),
@@ -149,21 +153,21 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
         "systemctl show --property=LoadState,UnitFileState": (0, "LoadState=not-found\n"),
     })
     params = {"packages": ["nvidia-container-toolkit", "nvidia-docker2"],
-              "conffile_owner": "nvidia-docker2", "files": [str(tmp_path / "none")],
+              "conffile_owner": "nvidia-docker2", "files": [str(tmp_path / "none"), str(keyring)],
               "texts": [str(listed), str(tmp_path / "missing")],
               "config_toml": str(config),
               "config_wanted": {"nvidia-container-cli.no-cgroups": True},
-              "cdi_specs": [str(tmp_path / "nvidia.yaml")],
+              "cdi_specs": [str(tmp_path / "absent.yaml"), str(spec)],
               "cdi_refresh_units": ["nvidia-cdi-refresh.path", "nvidia-cdi-refresh.service"],
               "daemon_json": str(daemon), "hook": "no-such-hook-here",
               "apt_key_ring": str(tmp_path / "trusted.gpg"), "keyring": str(tmp_path / "k.gpg")}
     got = nct.gather(params, run)
     assert got["packages"]["nvidia-docker2"]["version"] == "2.13.0-1"
     assert got["daemon_json_conffile"] is True
-    assert got["files"] == {str(tmp_path / "none"): False}
+    assert got["files"] == {str(tmp_path / "none"): False, str(keyring): True}
     assert got["texts"] == {str(listed): "deb x /\n", str(tmp_path / "missing"): None}
     assert got["config_differs"] == ["nvidia-container-cli.no-cgroups"]
-    assert got["cdi_specs"] == []
+    assert got["cdi_specs"] == [str(spec)]
     assert got["cdi_refresh"]["nvidia-cdi-refresh.path"] == {"exists": True, "enabled": False}
     assert got["cdi_refresh"]["nvidia-cdi-refresh.service"]["exists"] is False
     assert got["docker"]["version"] == "20.10.24"
@@ -195,7 +199,10 @@ def test_apt_key_entries_are_the_keys_trusted_gpg_shares_with_the_toolkit_keyrin
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """gpg is a stand-in answering by the file name; CUDA's key in trusted.gpg is not NVIDIA's
     toolkit key and must not be reported (removing it would break a CUDA source)."""
-    monkeypatch.setattr(nct.shutil, "which", lambda name: f"/usr/bin/{name}")
+    def which_standin(name: str) -> str:
+        return f"/usr/bin/{name}"
+
+    monkeypatch.setattr(nct.shutil, "which", which_standin)
     trusted, ours = tmp_path / "trusted.gpg", tmp_path / "toolkit.gpg"
     trusted.write_bytes(b"x")
     ours.write_bytes(b"x")
