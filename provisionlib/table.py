@@ -147,6 +147,7 @@ def failures_in_full(report: dict[str, Any]) -> str:
             if clip(text) != " ".join(text.split()):
                 lines.append(f"  {name}: {text}")
         for check in host["checks"]:
-            if check["status"] == "fail" and clip(check["reason"]) != check["reason"]:
+            reason = check["reason"]
+            if check["status"] == "fail" and clip(reason) != " ".join(reason.split()):
                 lines.append(f"  {name}: check {check['name']}: {check['reason']}")
     return "failures in full:\n" + "\n".join(lines) if lines else ""
