@@ -121,8 +121,13 @@ def test_migration_kept_the_users_daemon_json_keys(host) -> None:
         assert data["labels"] == ["gpuhost-test=keep-me"]
         assert data["log-opts"] == {"max-size": "7m"}
     else:
+        # Also the heal: the side effect left daemon.json where an interrupted migration puts it
+        # and restarted Docker without it; the run moved it back and Docker runs on it again.
         assert data["labels"] == ["gpuhost-test=keep-me-too"]
         assert "default-runtime" not in data
+        labels = json.loads(host.check_output("docker info --format '{{json .Labels}}'"))
+        assert "gpuhost-test=keep-me-too" in labels
+    assert not host.file("/etc/docker/.daemon.json.gpuhost-nvidia-docker2-purge").exists
 
 
 def test_cpu_host_has_no_nvidia_files(host) -> None:
