@@ -152,5 +152,6 @@ class ProvisionHost(TypedDict):
     nvidia_container_toolkit: ToolkitFact
     enroot: EnrootFact
     packages: dict[str, PackageFact]
+    dpkg_interrupted: str  # "" when no apt/dpkg run was cut off
     config_files: list[str]
     summary: str

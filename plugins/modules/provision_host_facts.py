@@ -256,6 +256,13 @@ ansible_facts:
           contains:
             version: {description: Installed version; null when held but not installed, type: str}
             held: {description: The dpkg selection is hold, type: bool}
+        dpkg_interrupted:
+          description: >-
+            What an interrupted apt or dpkg run left ("" when nothing): the lines of
+            C(dpkg --audit) and the unapplied journal files in /var/lib/dpkg/updates.
+            docker_engine finishes such a run (C(dpkg --configure -a)) before it uses apt.
+          type: str
+          sample: ""
         config_files:
           description: >-
             Host paths of the entries of /etc/apt/sources.list.d, /etc/apt/keyrings,
@@ -1025,6 +1032,20 @@ def gather_packages(host: Host) -> dict[str, PackageFact]:
     return {}
 
 
+def gather_dpkg_interrupted(host: Host) -> str:
+    """What an apt or dpkg run that was cut off left behind ("" when nothing): dpkg --audit's
+    report (half-installed, unconfigured packages; it exits 1 when it finds any) and the
+    numbered journal files in /var/lib/dpkg/updates that dpkg has not applied yet."""
+    audit = host.run("dpkg", "--audit")
+    lines = audit.stdout.strip().splitlines() if audit and audit.stdout.strip() else []
+    lines += [
+        entry
+        for entry in host.entries("/var/lib/dpkg/updates")
+        if entry.rsplit("/", 1)[-1][:1].isdigit() and host.path(entry).is_file()
+    ]
+    return "\n".join(lines)
+
+
 def gather_config_files(host: Host) -> list[str]:
     return [path for directory in CONFIG_DIRS for path in host.entries(directory)]
 
@@ -1183,6 +1204,7 @@ def gather(host: Host, force_kind: str = "") -> ProvisionHost:
         "nvidia_container_toolkit": gather_toolkit(host, installed),
         "enroot": gather_enroot(host, installed),
         "packages": packages,
+        "dpkg_interrupted": gather_dpkg_interrupted(host),
         "config_files": gather_config_files(host),
         "summary": "",
     }

@@ -365,6 +365,7 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         "nvidia_container_toolkit",
         "enroot",
         "packages",
+        "dpkg_interrupted",
         "config_files",
         "summary",
     ]
@@ -487,6 +488,21 @@ def test_packages_holds_and_config_files(tmp_path: Path) -> None:
         "docker-ce",
         "5:27.5.1-1~debian.12~bookworm",
     )
+
+
+def test_dpkg_interrupted_reports_audit_and_unapplied_journal(tmp_path: Path) -> None:
+    """Stand-in dpkg: --audit's report (it exits 1 when it finds something) and the numbered
+    journal files in /var/lib/dpkg/updates (not its tmp.i) are what docker_engine repairs from."""
+    base_host(tmp_path)
+    assert gather(tmp_path)["dpkg_interrupted"] == ""
+    audit = "The following packages are only half configured:\n docker.io\n"
+    plant_tool(tmp_path, "dpkg", audit, rc=1)
+    plant(tmp_path, {"/var/lib/dpkg/updates/0001": "x", "/var/lib/dpkg/updates/tmp.i": ""})
+    assert gather(tmp_path)["dpkg_interrupted"].splitlines() == [
+        "The following packages are only half configured:",
+        " docker.io",
+        "/var/lib/dpkg/updates/0001",
+    ]
 
 
 def test_dropin_digests_restart_pending_and_no_systemd(tmp_path: Path) -> None:
