@@ -111,6 +111,12 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "nct-config-key": ("nvidia_container_toolkit",
                        {"nvidia_container_toolkit_runtime_config": {"nocgroups": True}},
                        "nocgroups"),
+    # A host rule: this machine has no NVIDIA driver loaded; forced to dgpu, the preflight (which
+    # gathered provision_host first) refuses it before docker_engine could change anything.
+    "nct-require-driver": ("nvidia_container_toolkit",
+                           {"nvidia_container_toolkit_require_driver": True,
+                            "host_facts_force_kind": "dgpu"},
+                           "driver is not loaded"),
     "verify-cpus-negative": ("gpu_verify", {"gpu_verify_cpus": "-1"}, '"-1"'),
     "verify-cpus-zero": ("gpu_verify", {"gpu_verify_cpus": "0"}, '"0"'),
     "verify-memory-words": ("gpu_verify", {"gpu_verify_memory": "lots"}, '"lots"'),

@@ -2,7 +2,9 @@
 
 The first play of each playbook in playbooks/ is the preflight play (role preflight, hosts
 all, gather_facts false, tagged always), and its preflight_roles list names every role the
-playbook's later plays run, each of which has a tasks/validate.yml. A playbook that runs a role
+playbook's later plays run, host_facts first (the preflight gathers provision_host after
+checking its inputs, so the other roles' host rules can read it), each of which has a
+tasks/validate.yml. A playbook that runs a role
 its preflight does not cover (nvidia_container_toolkit added to site.yml but not to the list,
 say) fails here, naming the playbook and the role.
 """
@@ -50,6 +52,9 @@ def preflight_problems(plays: list[dict[str, Any]]) -> list[str]:
         problems.append("the preflight play is not tagged always (-t would skip it)")
     entry = entries[0] if isinstance(entries[0], dict) else {}
     covered = (entry.get("vars") or {}).get("preflight_roles") or []
+    if covered[:1] != ["host_facts"]:
+        problems.append(f"preflight_roles {covered} does not start with host_facts (the look "
+                        "the other roles' checks read)")
     for play in plays[1:]:
         for role in roles_of_play(play):
             if role == PREFLIGHT:
@@ -101,8 +106,11 @@ def _play(*roles: str) -> dict[str, Any]:
     ([{**_PREFLIGHT_PLAY, "gather_facts": True}], "gather_facts: True"),
     ([_PREFLIGHT_PLAY, {"name": "t", "hosts": "all", "tasks": [
         {"ansible.builtin.include_role": {"name": "gpu_verify"}}]}], "runs role gpu_verify"),
+    ([{**_PREFLIGHT_PLAY, "roles": [{"role": "preflight", "vars": {
+        "preflight_roles": ["docker_engine", "host_facts"]}}]}, _play("docker_engine")],
+     "does not start with host_facts"),
 ], ids=["uncovered-role", "not-first", "not-always", "not-all-hosts", "gathers-facts",
-        "uncovered-include-role"])
+        "uncovered-include-role", "host-facts-not-first"])
 def test_the_checker_names_what_is_wrong(plays: list[dict[str, Any]], expected: str) -> None:
     problems = preflight_problems(plays)
     assert any(expected in p for p in problems), problems
