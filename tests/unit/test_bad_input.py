@@ -140,6 +140,10 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
+# A host with bad inputs in two roles: one run names both.
+TWO_ROLES = "two-roles"
+
+
 def _variable(case: tuple[str, dict[str, Any], str]) -> str:
     return next(iter(case[1]))
 
@@ -157,6 +161,8 @@ def _inventory(directory: Path) -> Path:
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     hosts = {"good": dict(local)}
     hosts.update({name: {**local, **case[1]} for name, case in ROLE_CASES.items()})
+    hosts[TWO_ROLES] = {**local, **ROLE_CASES["method-choice"][1],
+                        **ROLE_CASES["verify-cpus-zero"][1]}
     path = directory / "inventory.yml"
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}), encoding="utf-8")
     return path
@@ -213,6 +219,16 @@ def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any
     assert variable in message, message
     assert text in message, message
     assert message.endswith(f"Nothing on {name} was changed."), message
+
+
+def test_every_refused_role_is_named_in_one_run(preflight_run: dict[str, Any]) -> None:
+    assert preflight_run["stats"][TWO_ROLES]["failures"] == 1
+    message = preflight_run["refusals"].get(TWO_ROLES, "")
+    assert f"Preflight refused the inputs of role docker_engine on {TWO_ROLES}:" in message
+    assert f"Preflight refused the inputs of role gpu_verify on {TWO_ROLES}:" in message
+    assert '"snap"' in message and "gpu_verify_cpus" in message, message
+    assert message.endswith(f"Nothing on {TWO_ROLES} was changed."), message
+    assert message.count("was changed") == 1, message
 
 
 # CLI refusals: argv (with {tmp} for a scratch directory) and the text the one line must hold.
