@@ -42,6 +42,7 @@ class KernelFact(TypedDict):
     userns: UsernsFact
     overlay: bool
     squashfs: bool
+    iptable_raw: bool | None  # None: neither modules.dep nor modules.builtin could be read
 
 
 class PciGpu(TypedDict):
@@ -87,6 +88,7 @@ class JetsonFact(TypedDict):
     jetpack: str | None
     ubuntu: str | None
     board: str | None
+    soc: str | None  # t194, t234...: the component of NVIDIA's Jetson repository
 
 
 class UnitFact(TypedDict):

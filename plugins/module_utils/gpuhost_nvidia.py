@@ -181,6 +181,18 @@ def parse_tegra_release(text: str | None) -> dict[str, str | None]:
     }
 
 
+TEGRA_COMPATIBLE = re.compile(r"\bnvidia,tegra(?P<soc>\d{3})\b")
+
+
+def soc_from_compatible(text: str | None) -> str | None:
+    """/proc/device-tree/compatible ("nvidia,p3737-0000+p3701-0000 nvidia,tegra234") -> "t234".
+
+    The name NVIDIA's Jetson apt repository gives the SoC's component (jetson/t234).
+    """
+    match = TEGRA_COMPATIBLE.search(text or "")
+    return "t" + match.group("soc") if match else None
+
+
 def normalise_version(version: str) -> str:
     """Drop trailing ".0" parts so 36.4.0 and 36.4 compare equal."""
     parts = version.split(".")

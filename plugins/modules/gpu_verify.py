@@ -548,12 +548,16 @@ def gpu_command(image: str, cdi: bool = False) -> list[str]:
     return ["docker", "run", "--rm", *devices, image, "nvidia-smi", "-L"]
 
 
+# CSV mode changes a container only when it asks for devices: NVIDIA_VISIBLE_DEVICES, which
+# NVIDIA's l4t images set and a plain ubuntu image does not.
+JETSON_RUN = ["docker", "run", "--rm", "--runtime", "nvidia", "--env", "NVIDIA_VISIBLE_DEVICES=all"]
+
+
 def jetson_command(image: str, major: int | None) -> list[str]:
     """JetPack 6+ mounts a (limited) nvidia-smi; earlier ones only give device nodes."""
     if major is not None and major >= 6:
-        return ["docker", "run", "--rm", "--runtime", "nvidia", image, "nvidia-smi", "-L"]
-    return ["docker", "run", "--rm", "--runtime", "nvidia", image, "sh", "-c",
-            "ls -1 /dev/nvmap /dev/nvhost-*"]
+        return [*JETSON_RUN, image, "nvidia-smi", "-L"]
+    return [*JETSON_RUN, image, "sh", "-c", "ls -1 /dev/nvmap /dev/nvhost-*"]
 
 
 def enroot_commands(image: str, workdir: str) -> list[list[str]]:

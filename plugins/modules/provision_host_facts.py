@@ -143,6 +143,11 @@ ansible_facts:
             squashfs:
               description: squashfs is in /proc/filesystems or available as a module.
               type: bool
+            iptable_raw:
+              description: >-
+                The iptable_raw module is in modules.dep or modules.builtin (Docker 28 needs it
+                for published ports); null when neither index could be read.
+              type: bool
         gpus:
           description: NVIDIA GPUs on the PCI bus (vendor 10de, class 0300/0302 only).
           type: list
@@ -188,6 +193,12 @@ ansible_facts:
             jetpack: {description: JetPack version (or family such as 6.x), type: str}
             ubuntu: {description: Ubuntu base of that JetPack, type: str, sample: "22.04"}
             board: {description: /proc/device-tree/model, type: str}
+            soc:
+              description: >-
+                SoC as NVIDIA's Jetson repository names its component (t194, t234...), from
+                the tegraNNN entry of /proc/device-tree/compatible; null when not found.
+              type: str
+              sample: t234
         docker:
           description: Docker engine.
           type: dict
@@ -321,6 +332,7 @@ from ansible.module_utils.gpuhost_nvidia import (
     parse_smi_list,
     parse_tegra_release,
     pci_record,
+    soc_from_compatible,
 )
 
 # Common datacenter/workstation parts; lspci names win when lspci is installed.
@@ -391,6 +403,7 @@ RPM_PACKAGES = (
 )
 # Directories whose entries the roles clean up or check (stale apt repos and keys, Docker's
 # unit drop-ins); reported as full host paths in config_files.
+DEVICE_TREE_DIRS = ("/sys/firmware/devicetree/base", "/proc/device-tree")
 CONFIG_DIRS = (
     "/etc/apt/sources.list.d",
     "/etc/apt/keyrings",
@@ -964,6 +977,8 @@ def gather_kernel(host: Host) -> KernelFact:
         },
         "overlay": "overlay" in filesystems or module_available(modules, "overlay"),
         "squashfs": "squashfs" in filesystems or module_available(modules, "squashfs"),
+        # Docker 28 adds raw-table rules for published ports (moby#49557); None: no index.
+        "iptable_raw": module_available(modules, "iptable_raw") if modules.strip() else None,
     }
 
 
@@ -1050,6 +1065,19 @@ def gather_config_files(host: Host) -> list[str]:
     return [path for directory in CONFIG_DIRS for path in host.entries(directory)]
 
 
+def device_tree_text(host: Host, name: str, sep: str = "") -> str:
+    """A device-tree property: NUL-separated strings joined by SEP, stripped ("" when absent).
+
+    /proc/device-tree is a link to /sys/firmware/devicetree/base; the latter is read first
+    (the link is missing in some containers), the former as the fallback.
+    """
+    for base in DEVICE_TREE_DIRS:
+        text = host.read(f"{base}/{name}")
+        if text is not None:
+            return sep.join(part for part in text.split("\x00") if part).strip()
+    return ""
+
+
 def gather_jetson(host: Host, installed: dict[str, str], kernel_release: str | None) -> JetsonFact:
     tegra = host.read("/etc/nv_tegra_release")
     family = (host.read("/sys/devices/soc0/family") or "").strip()
@@ -1067,7 +1095,8 @@ def gather_jetson(host: Host, installed: dict[str, str], kernel_release: str | N
         source = source or "soc0_family"
     if kernel_release and kernel_release.endswith("-tegra"):
         source = source or "kernel"
-    model = (host.read("/proc/device-tree/model") or "").replace("\x00", "").strip()
+    model = device_tree_text(host, "model")
+    soc = soc_from_compatible(device_tree_text(host, "compatible", sep=" "))
     mapped = jetpack_for_l4t(l4t["l4t_release"], l4t["l4t_revision"])
     return {
         "detected": source is not None,
@@ -1077,6 +1106,7 @@ def gather_jetson(host: Host, installed: dict[str, str], kernel_release: str | N
         "jetpack": mapped["jetpack"],
         "ubuntu": mapped["ubuntu"],
         "board": (model or None) if source else None,
+        "soc": soc if source else None,
     }
 
 

@@ -397,6 +397,9 @@ def test_jetson_command_by_jetpack() -> None:
     assert gv.jetson_command("img", 6)[-2:] == ["nvidia-smi", "-L"]
     assert "--runtime" in gv.jetson_command("img", 6)
     assert "--gpus" not in gv.jetson_command("img", 6)
+    # CSV mode injects nothing into a container that requests no devices (plain ubuntu).
+    for major in (5, 6):
+        assert "NVIDIA_VISIBLE_DEVICES=all" in gv.jetson_command("img", major)
     assert gv.jetson_command("img", 5)[-1] == "ls -1 /dev/nvmap /dev/nvhost-*"
     assert gv.jetson_command("img", None)[-1] == "ls -1 /dev/nvmap /dev/nvhost-*"
 

@@ -201,6 +201,8 @@ def test_jetson_from_planted_l4t_files(tmp_path: Path) -> None:
             "/etc/nv_tegra_release": "# R36 (release), REVISION: 4.3, GCID: 38968081, "
             "BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025\n",
             "/proc/device-tree/model": "NVIDIA Jetson AGX Orin Developer Kit\x00",
+            "/proc/device-tree/compatible": "nvidia,p3737-0000+p3701-0005\x00nvidia,p3701-0005"
+            "\x00nvidia,tegra234\x00",
             "/sys/devices/soc0/family": "Tegra\n",
         },
     )
@@ -214,6 +216,7 @@ def test_jetson_from_planted_l4t_files(tmp_path: Path) -> None:
         "jetpack": "6.2",
         "ubuntu": "22.04",
         "board": "NVIDIA Jetson AGX Orin Developer Kit",
+        "soc": "t234",
     }
     assert fact["arch"] == {"machine": "aarch64", "dpkg": "arm64"}
     assert "L4T R36.4.3 (JetPack 6.2)" in fact["summary"]
@@ -603,3 +606,47 @@ def test_docker_engine_detect_runs_nothing_on_the_host() -> None:
     modules = {key for task in tasks for key in task if key.startswith("ansible.builtin.")}
     assert modules == {"ansible.builtin.set_fact", "ansible.builtin.include_vars"}
     assert "provision_host" in (ROOT / "roles/docker_engine/tasks/detect.yml").read_text("utf-8")
+
+
+def test_device_tree_read_from_sys_firmware_first(tmp_path: Path) -> None:
+    """/sys/firmware/devicetree/base (what /proc/device-tree links to) wins; Xavier is t194."""
+    base_host(tmp_path, UBUNTU_FOCAL, machine="aarch64")
+    plant(
+        tmp_path,
+        {
+            "/etc/nv_tegra_release": "# R35 (release), REVISION: 4.1, GCID: 33958178, "
+            "BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023\n",
+            "/sys/firmware/devicetree/base/model": "Jetson-AGX\x00",
+            "/sys/firmware/devicetree/base/compatible": "nvidia,p2972-0000\x00nvidia,tegra194\x00",
+            "/proc/device-tree/model": "stale\x00",
+        },
+    )
+    jetson = gather(tmp_path)["jetson"]
+    assert (jetson["board"], jetson["soc"], jetson["jetpack"]) == ("Jetson-AGX", "t194", "5.1.2")
+
+
+def test_jetson_without_compatible_has_no_soc(tmp_path: Path) -> None:
+    base_host(tmp_path, UBUNTU_FOCAL, machine="aarch64")
+    plant(tmp_path, {"/etc/nv_tegra_release": "# R36 (release), REVISION: 4.3, BOARD: generic\n"})
+    assert gather(tmp_path)["jetson"]["soc"] is None
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (None, None),
+        ("kernel/net/ipv4/netfilter/iptable_nat.ko:\n", False),
+        ("kernel/net/ipv4/netfilter/iptable_raw.ko.zst: kernel/net/ipv4/netfilter/ip_tables.ko\n",
+         True),
+    ],
+    ids=["no-index", "absent", "module"],
+)
+def test_iptable_raw_from_the_modules_index(tmp_path: Path, index: str | None,
+                                            expected: bool | None) -> None:
+    """JetPack 6's r36.4.3 kernel lacks iptable_raw (CONFIG_IP_NF_RAW): Docker 28 needs it."""
+    base_host(tmp_path, UBUNTU_FOCAL, machine="aarch64")
+    release = (tmp_path / "proc/sys/kernel/osrelease").read_text().strip()
+    (tmp_path / f"lib/modules/{release}/modules.dep").unlink()
+    if index is not None:
+        plant(tmp_path, {f"/lib/modules/{release}/modules.dep": index})
+    assert gather(tmp_path)["kernel"]["iptable_raw"] is expected

@@ -365,3 +365,18 @@ def test_runner_turns_a_command_that_cannot_start_into_exit_127() -> None:
 
     cmd = gpuhost_host.CommandRunner(execute, 3, None)(["/opt/broken"])
     assert cmd.rc == 127 and "Permission denied" in cmd.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "soc"),
+    [
+        ("nvidia,p3737-0000+p3701-0005 nvidia,p3701-0005 nvidia,tegra234", "t234"),
+        ("nvidia,p2972-0000 nvidia,tegra194", "t194"),
+        ("nvidia,p3449-0000-b00+p3448-0002-b00 nvidia,jetson-nano nvidia,tegra210", "t210"),
+        ("raspberrypi,4-model-b brcm,bcm2711", None),
+        ("nvidia,tegra2340", None),
+        (None, None),
+    ],
+)
+def test_soc_from_compatible(text: str | None, soc: str | None) -> None:
+    assert gpuhost_nvidia.soc_from_compatible(text) == soc
