@@ -122,6 +122,7 @@ class DockerFact(TypedDict):
     restart_pending: bool
     daemon_json: str | None
     daemon_json_settings: dict[str, Any] | None  # daemon.json parsed, when it is a JSON object
+    daemon_json_aside: bool  # daemon.json set aside by an interrupted nvidia-docker2 migration
     dropin_sha256: dict[str, str]
 
 

@@ -238,6 +238,12 @@ ansible_facts:
                 daemon.json parsed; null when it does not exist or does not hold a JSON object
                 (roles then leave the decision to docker_daemon_json, which names the problem).
               type: dict
+            daemon_json_aside:
+              description: >-
+                /etc/docker/.daemon.json.gpuhost-nvidia-docker2-purge exists: daemon.json as an
+                interrupted nvidia-docker2 migration set it aside. docker_engine moves it back
+                before it touches daemon.json (nvidia_container_toolkit's restore_daemon_json).
+              type: bool
             dropin_sha256:
               description: >-
                 sha256 of each file in /etc/systemd/system/docker.service.d and docker.socket.d
@@ -377,6 +383,9 @@ DOCKER_PACKAGES = ("docker-ce", "docker.io", "moby-engine")
 DOCKER_UNITS = ("docker.service", "docker.socket")
 UNIT_PROPERTIES = "Id,ActiveState,UnitFileState,NeedDaemonReload"
 DAEMON_JSON = "/etc/docker/daemon.json"
+# Where nvidia_container_toolkit keeps daemon.json while dpkg purges nvidia-docker2 2.13 (which
+# owns it as a conffile); present only when a run died between its two renames.
+DAEMON_JSON_ASIDE = "/etc/docker/.daemon.json.gpuhost-nvidia-docker2-purge"
 DROPIN_DIRS = tuple(f"/etc/systemd/system/{unit}.d" for unit in DOCKER_UNITS)
 # dpkg-query patterns for every package a role decides on: Docker's and the distribution's
 # engines and their conflicts (docker_engine's docker_engine_known_packages), the NVIDIA
@@ -1169,6 +1178,7 @@ def gather_docker(host: Host, installed: dict[str, str], cgroup: int | None) -> 
         "restart_pending": host.exists(f"{STATE_DIR}/{STATE_FILE}"),
         "daemon_json": daemon_json,
         "daemon_json_settings": parse_json_object(daemon_json),
+        "daemon_json_aside": host.exists(DAEMON_JSON_ASIDE),
         "dropin_sha256": gather_dropins(host),
     }
     if not docker["installed"]:

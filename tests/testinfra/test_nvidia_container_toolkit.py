@@ -122,8 +122,10 @@ def test_migration_kept_the_users_daemon_json_keys(host) -> None:
         assert data["log-opts"] == {"max-size": "7m"}
     else:
         # Also the heal: the side effect left daemon.json where an interrupted migration puts it
-        # and restarted Docker without it; the run moved it back and Docker runs on it again.
+        # and restarted Docker without it; docker_engine (heal.yml) moved it back before it merged
+        # its own option into it, and Docker runs on it again.
         assert data["labels"] == ["gpuhost-test=keep-me-too"]
+        assert data["log-level"] == "info"
         assert "default-runtime" not in data
         labels = json.loads(host.check_output("docker info --format '{{json .Labels}}'"))
         assert "gpuhost-test=keep-me-too" in labels

@@ -221,6 +221,8 @@ def test_the_good_host_passes_the_preflight(preflight_run: dict[str, Any]) -> No
 
 @pytest.mark.parametrize("name", ROLE_CASES)
 def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any]) -> None:
+    if name == "nct-require-driver" and Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this controller has a loaded NVIDIA driver: the host rule passes here")
     role, _, text = ROLE_CASES[name]
     variable = _variable(ROLE_CASES[name])
     assert preflight_run["stats"][name]["failures"] == 1

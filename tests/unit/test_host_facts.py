@@ -290,6 +290,7 @@ def test_docker_installed_but_daemon_not_answering(tmp_path: Path) -> None:
         "restart_pending": False,
         "daemon_json": (tmp_path / "etc/docker/daemon.json").read_text(),
         "daemon_json_settings": json.loads((tmp_path / "etc/docker/daemon.json").read_text()),
+        "daemon_json_aside": False,
         "dropin_sha256": {},
     }
     fact = gather(tmp_path)
@@ -533,6 +534,8 @@ def test_dropin_digests_restart_pending_and_no_systemd(tmp_path: Path) -> None:
     }
     assert docker["restart_pending"] is True
     assert (docker["daemon_json"], docker["daemon_json_settings"]) == (None, None)
+    plant(tmp_path, {"/etc/docker/.daemon.json.gpuhost-nvidia-docker2-purge": "{}"})
+    assert gather(tmp_path)["docker"]["daemon_json_aside"] is True
     assert (docker["units"], docker["active"]) == ({}, False)
 
 
