@@ -113,6 +113,8 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
                        "nocgroups"),
     "enroot-unknown-key": ("enroot", {"enroot_config": {"ENROOT_BOGUS": "1"},
                                       "enroot_enabled": True}, "unknown keys ENROOT_BOGUS"),
+    "enroot-config-quote": ("enroot", {"enroot_config": {"ENROOT_SQUASH_OPTIONS": "-comp 'lzo"},
+                                       "enroot_enabled": True}, "Invalid configuration file"),
     "enroot-version-words": ("enroot", {"enroot_version": "latest", "enroot_enabled": True},
                              '"latest"'),
     "enroot-url-ftp": ("enroot", {"enroot_release_url": "ftp://m/x", "enroot_enabled": True},
