@@ -19,7 +19,9 @@ description:
     C(gpu) (C(docker run --gpus all IMAGE nvidia-smi -L) sees the host's GPUs),
     C(gpu_cdi) (the same through C(--device nvidia.com/gpu=all) when a CDI spec exists),
     C(jetson) (C(--runtime nvidia); nvidia-smi on JetPack 6+, device nodes before),
-    C(enroot) (import C(dockerd://IMAGE), create, start)."
+    C(enroot) (import C(dockerd://IMAGE), create, start, as each of I(enroot_users) and then
+    as root, each the way a batch job runs: C(runuser) with a bare environment, no login
+    session and no C(XDG_RUNTIME_DIR))."
   - Known failure texts are mapped to a diagnosis and a fix, by patterns that tolerate curly
     quotes, wrapped lines and older wordings (NVIDIA's in module_utils/gpuhost_nvidia.py,
     Docker's here).
@@ -51,6 +53,19 @@ options:
     description: Image that enroot imports through C(dockerd://); empty means I(image).
     type: str
     default: ""
+  enroot_users:
+    description: >-
+      Users the enroot check runs as before root (names, or dicts with C(name)); users first,
+      so a user's run comes before root's first enroot command since boot.
+    type: list
+    elements: raw
+    default: []
+  enroot_enabled:
+    description: >-
+      Whether enroot is wanted on this host (the enroot role's C(enroot_enabled)). False with
+      no enroot installed skips the check saying so; true with no enroot installed fails it.
+      Unset: the check skips when enroot is not installed.
+    type: bool
   cpus:
     description: Value for C(docker run --cpus) in the limits check.
     type: str
@@ -209,6 +224,10 @@ OUTPUT_LIMIT = 4000
 REASON_LIMIT = OUTPUT_LIMIT
 PAGE_SIZE = 4096
 ENROOT_NAME = "gpu-verify"
+# What a batch job (Slurm, cron, pyxis) has: a bare environment, no XDG_RUNTIME_DIR, no login
+# session. runuser still sets the user's groups from /etc/group (docker, for dockerd://).
+BATCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+ENROOT_TMP = "/tmp/gpu-verify-enroot.XXXXXXXX"
 
 # This toolkit is the only writer of /etc/docker/daemon.json (docker_daemon_json), so fixes
 # send people back to it rather than to tools that rewrite the file themselves.
@@ -560,6 +579,12 @@ def jetson_command(image: str, major: int | None) -> list[str]:
     return [*JETSON_RUN, image, "sh", "-c", "ls -1 /dev/nvmap /dev/nvhost-*"]
 
 
+def as_batch_job(user: str, home: str, argv: list[str]) -> list[str]:
+    """argv as USER the way a batch job runs it: runuser, env -i, no XDG_RUNTIME_DIR."""
+    return ["runuser", "-u", user, "--", "env", "-i", f"HOME={home}", f"USER={user}",
+            f"LOGNAME={user}", f"PATH={BATCH_PATH}", *argv]
+
+
 def enroot_commands(image: str, workdir: str) -> list[list[str]]:
     image_file = f"{workdir}/{ENROOT_NAME}.sqsh"
     return [
@@ -789,17 +814,38 @@ def decide_jetson(host: dict[str, Any], run: Cmd | None) -> dict[str, Any]:
 
 
 def decide_enroot(installed: bool, steps: list[Cmd], image: str) -> dict[str, Any]:
-    name = "enroot"
+    """The check as root alone (the shape before enroot_users)."""
     if not installed:
-        return result(name, "skip", "enroot is not installed")
+        return result("enroot", "skip", "enroot is not installed")
+    return decide_enroot_runs([("root", steps)], image)
+
+
+def decide_enroot_runs(runs: list[tuple[str, list[Cmd]]], image: str) -> dict[str, Any]:
+    """runs: (user, the commands that ran as that user, in order; they stop at a failure).
+
+    A run whose first command is `getent passwd` (the user does not exist) or `mktemp` (no
+    working folder) failed before enroot ran."""
+    name = "enroot"
     labels = ("import", "create", "start")
-    for label, step in zip(labels, steps, strict=False):
-        if not step.ok:
-            return failed(name, f"enroot {label} failed", step)
-    if len(steps) < len(labels) or MARKER not in steps[-1].stdout:
-        return result(name, "fail", "enroot start did not run the command", steps[-1:])
+    shown: list[Cmd | None] = []
+    for user, steps in runs:
+        if steps and steps[0].argv[:2] == ("getent", "passwd"):
+            return result(name, "fail", f"user {user} does not exist", steps)
+        if steps and "mktemp" in steps[0].argv:
+            return failed(name, f"as {user}, no working folder could be made", steps[0])
+        for label, step in zip(labels, steps, strict=False):
+            if not step.ok:
+                return failed(name, f"enroot {label} failed as {user}", step)
+        if len(steps) < len(labels) or MARKER not in steps[-1].stdout:
+            return result(name, "fail", f"enroot start did not run the command as {user}",
+                          steps[-1:])
+        shown.append(steps[-1])
+    who = ", ".join(user for user, _ in runs)
     return result(
-        name, "pass", f"enroot imported dockerd://{image}, created and started it", steps[-1:]
+        name, "pass",
+        f"enroot imported dockerd://{image}, created and started it as {who} "
+        "(batch-job environment: no login session, no XDG_RUNTIME_DIR)",
+        shown,
     )
 
 
@@ -895,7 +941,8 @@ class Options:
     socket_path: str = "/var/run/docker.sock"
     socket_group: str = "docker"
     socket_mode: str = "0660"
-    enroot_workdir: str = "/tmp"
+    enroot_users: tuple[str, ...] = ()
+    enroot_enabled: bool | None = None
 
 
 def run_all(cmds: dict[str, list[str]], run: Runner) -> dict[str, Cmd]:
@@ -950,18 +997,44 @@ def check_jetson(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, 
     return decide_jetson(host, run(jetson_command(opts.gpu_image, major)))
 
 
+def enroot_as(run: Runner, user: str, image: str) -> list[Cmd]:
+    """import, create, start as USER in a batch-job environment; then clean up as USER."""
+    getent = run(["getent", "passwd", user])
+    if not getent.ok:
+        return [getent]
+    home = parse_passwd_home(getent.stdout) or "/"
+    made = run(as_batch_job(user, home, ["mktemp", "-d", ENROOT_TMP]))
+    if not made.ok or not made.stdout.strip():
+        return [made]
+    workdir = made.stdout.strip()
+    steps: list[Cmd] = []
+    for argv in enroot_commands(image, workdir):
+        steps.append(run(as_batch_job(user, home, argv)))
+        if not steps[-1].ok:
+            break
+    run(as_batch_job(user, home, ["enroot", "remove", "--force", ENROOT_NAME]))
+    run(as_batch_job(user, home, ["rm", "-rf", workdir]))
+    return steps
+
+
 def check_enroot(run: Runner, host: dict[str, Any], opts: Options) -> dict[str, Any]:
     image = opts.enroot_image or opts.image
     if not host["enroot"]:
+        if opts.enroot_enabled is False:
+            return result("enroot", "skip",
+                          "enroot_enabled is false for this host and enroot is not installed")
+        if opts.enroot_enabled:
+            return result("enroot", "fail",
+                          "enroot_enabled is true for this host but enroot is not installed")
         return decide_enroot(False, [], image)
-    steps: list[Cmd] = []
-    for argv in enroot_commands(image, opts.enroot_workdir):
-        steps.append(run(argv))
-        if not steps[-1].ok:
+    # Users first: each must work before root has run enroot since boot.
+    runs: list[tuple[str, list[Cmd]]] = []
+    for user in (*opts.enroot_users, "root"):
+        runs.append((user, enroot_as(run, user, image)))
+        steps = runs[-1][1]
+        if not steps or not all(step.ok for step in steps) or len(steps) < 3:
             break
-    run(["enroot", "remove", "--force", ENROOT_NAME])
-    run(["rm", "-f", f"{opts.enroot_workdir}/{ENROOT_NAME}.sqsh"])
-    return decide_enroot(True, steps, image)
+    return decide_enroot_runs(runs, image)
 
 
 CHECK_FUNCTIONS: dict[str, Callable[[Runner, dict[str, Any], Options], dict[str, Any]]] = {
@@ -1084,7 +1157,7 @@ def write_report(path: str, doc: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def options(p: dict[str, Any], workdir: str) -> Options:
+def options(p: dict[str, Any]) -> Options:
     return Options(
         image=p["image"],
         gpu_image=p["gpu_image"],
@@ -1095,7 +1168,8 @@ def options(p: dict[str, Any], workdir: str) -> Options:
         socket_path=p["socket_path"],
         socket_group=p["socket_group"],
         socket_mode=p["socket_mode"],
-        enroot_workdir=workdir,
+        enroot_users=tuple(user_names(p["enroot_users"])),
+        enroot_enabled=p["enroot_enabled"],
     )
 
 
@@ -1121,7 +1195,7 @@ def verify(module: AnsibleModule, names: list[str]) -> dict[str, Any]:
     old, mtime = load_report(report_path) if report_path else (None, 0.0)
     if reusable(old, inputs, time.time() - mtime, p["reuse_seconds"]):
         return {"results": old["results"] if old else [], "reused": True, "changed": False}
-    results = run_checks(run, names, options(p, module.tmpdir), p["host"])
+    results = run_checks(run, names, options(p), p["host"])
     changed = bool(report_path) and write_report(
         report_path, report_doc(p["report_host"], inputs, results))
     return {"results": results, "reused": False, "changed": changed}
@@ -1135,6 +1209,8 @@ def main() -> None:
             "image": {"type": "str", "default": "ubuntu"},
             "gpu_image": {"type": "str", "default": "ubuntu"},
             "enroot_image": {"type": "str", "default": ""},
+            "enroot_users": {"type": "list", "elements": "raw", "default": []},
+            "enroot_enabled": {"type": "bool"},
             "cpus": {"type": "str", "default": "0.5"},
             "memory": {"type": "str", "default": "64m"},
             "users": {"type": "list", "elements": "raw", "default": []},

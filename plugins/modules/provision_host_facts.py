@@ -805,12 +805,6 @@ def parse_nvidia_ctk_version(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_first_version(text: str) -> str | None:
-    """First dotted version in a tool's output (enroot version prints just the number)."""
-    match = VERSION_NUMBER.search(text)
-    return match.group(1) if match else None
-
-
 def os_label(os_facts: dict[str, Any], name: str | None) -> str:
     label = (name or os_facts.get("id") or "Linux").replace(" GNU/Linux", "")
     if os_facts.get("version"):
@@ -1212,13 +1206,14 @@ def gather_toolkit(host: Host, installed: dict[str, str]) -> ToolkitFact:
 
 
 def gather_enroot(host: Host, installed: dict[str, str]) -> EnrootFact:
-    version = None
-    result = host.run("enroot", "version")
-    if result and result.ok:
-        version = parse_first_version(result.stdout)
+    """From dpkg and PATH only: running `enroot version` as root would create enroot's runtime
+    folder (/run/enroot, root, 0700) before any user ran it, and a user without the enroot
+    role's drop-in could then never start a container."""
+    package = installed.get("enroot") or installed.get("enroot+caps")
     return {
-        "installed": result is not None or "enroot" in installed or "enroot+caps" in installed,
-        "version": version or installed.get("enroot") or installed.get("enroot+caps"),
+        "installed": package is not None or host.which("enroot") is not None,
+        # "4.1.2-1" -> "4.1.2"; None for an enroot built from source (no package)
+        "version": re.sub(r"^[0-9]+:", "", package).split("-")[0] if package else None,
         "caps": "enroot+caps" in installed,
     }
 

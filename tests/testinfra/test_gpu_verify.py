@@ -92,7 +92,6 @@ def results(host) -> dict[str, dict[str, Any]]:
         socket_path=SOCKET_PATH,
         socket_group=SOCKET_GROUP,
         socket_mode=SOCKET_MODE,
-        enroot_workdir="/tmp",
     )
     return {r["name"]: r for r in gv.run_checks(runner(host), gv.CHECKS, opts)}
 

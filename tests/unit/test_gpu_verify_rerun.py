@@ -130,7 +130,8 @@ class StandInModule:
 
 def module_params(report: Path, reuse_seconds: int) -> dict[str, Any]:
     return {"checks": ["engine"], "required": ["engine"], "image": "img", "gpu_image": "img",
-            "enroot_image": "", "cpus": "0.5", "memory": "64m", "users": [],
+            "enroot_image": "", "enroot_users": [], "enroot_enabled": None, "cpus": "0.5",
+            "memory": "64m", "users": [],
             "socket_path": "/var/run/docker.sock", "socket_group": "docker",
             "socket_mode": "0660", "host": None, "command_timeout": 300,
             "report_path": str(report), "report_host": "h", "reuse_seconds": reuse_seconds}
