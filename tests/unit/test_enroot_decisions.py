@@ -91,6 +91,7 @@ PLAYBOOK = """\
           sysctl_wrong: "{{{{ enroot_sysctl_wrong }}}}"
           apparmor: "{{{{ enroot_apparmor_restricts }}}}"
           shared: "{{{{ enroot_shared_dirs }}}}"
+          root_dirs: "{{{{ enroot_root_dirs }}}}"
           dropin: "{{{{ lookup('template', '{role}/templates/enroot.conf.j2') }}}}"
           sysctl_file: "{{{{ lookup('template', '{role}/templates/sysctl.conf.j2') }}}}"
 """
@@ -156,12 +157,12 @@ def test_apparmor_restriction_is_seen(decisions: dict[str, dict[str, Any]]) -> N
 
 def test_default_drop_in_and_shared_folders(decisions: dict[str, dict[str, Any]]) -> None:
     got = decisions["installed"]
-    assert got["shared"] == ["/run/enroot-users", "/var/cache/enroot-users",
-                             "/var/lib/enroot-users"]
+    # Only the runtime path is shared (cache and data stay under each home), and root's folder
+    # in it is the role's, made before any user could make it.
+    assert got["shared"] == ["/run/enroot-users"]
+    assert got["root_dirs"] == ["/run/enroot-users/user-0"]
     lines = [line for line in got["dropin"].splitlines() if not line.startswith("#")]
-    assert lines == ["ENROOT_CACHE_PATH /var/cache/enroot-users/user-$(id -u)",
-                     "ENROOT_DATA_PATH /var/lib/enroot-users/user-$(id -u)",
-                     "ENROOT_RUNTIME_PATH /run/enroot-users/user-$(id -u)"]
+    assert lines == ["ENROOT_RUNTIME_PATH /run/enroot-users/user-$(id -u)"]
 
 
 def test_user_settings_over_the_base(decisions: dict[str, dict[str, Any]]) -> None:
