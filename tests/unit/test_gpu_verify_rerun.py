@@ -111,6 +111,10 @@ def test_write_report_writes_only_a_difference_and_touches_the_same(tmp_path: Pa
     assert not gv.write_report(str(path), doc)
     assert path.stat().st_mtime > 1000  # the checks ran again: the time says so
     assert gv.write_report(str(path), gv.report_doc("h", "abc", []))
+    # The same results under another inputs fingerprint: written (reuse compares with it), but
+    # no change.
+    assert not gv.write_report(str(path), gv.report_doc("h", "xyz", []))
+    assert json.loads(path.read_text())["inputs"] == "xyz"
 
 
 def test_load_report_survives_a_broken_file(tmp_path: Path) -> None:
