@@ -2,7 +2,8 @@
 
 The modules import ansible.module_utils.gpuhost_* files, which Ansible ships from
 plugins/module_utils inside their payload. Here tests/module_loader.py does that job: this file
-puts tests/ on sys.path (so test files can `from module_loader import load_module` and read
+puts tests/ on sys.path (so test files can `from module_loader import load_module`, run role task
+files through `from playbook_runner import run_playbook`, and read
 recorded outputs with `from fixture_loader import fixture`) and adds plugins/module_utils to
 ansible.module_utils.__path__ before any test file is imported.
 """

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playbook_runner import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf"
@@ -39,14 +36,6 @@ PARAMS = ("options", "absent", "unit", "name", "content", "state", "requested", 
 module = AnsibleModule(argument_spec={p: {"type": "raw"} for p in PARAMS},
                        supports_check_mode=True)
 module.exit_json(changed=False, standin_ran=True)
-'''
-FACTS_STANDIN = '''#!/usr/bin/python
-# STAND-IN for provision_host_facts: returns the case's fact as given.
-from ansible.module_utils.basic import AnsibleModule
-module = AnsibleModule(argument_spec={"fact": {"type": "dict"}, "extra": {"type": "dict"}},
-                       supports_check_mode=True)
-module.exit_json(changed=False, ansible_facts=dict(provision_host=module.params["fact"],
-                                                   **module.params["extra"]))
 '''
 PLAYBOOK = """\
 - name: Controller decisions per case
@@ -135,37 +124,16 @@ CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
 }
 
 
-def run_playbook(tmp: Path, library: Path, hosts: dict[str, Any], play: str) -> dict[str, Any]:
-    """ansible-playbook on local inventory hosts, stand-ins first; the json callback's output."""
-    (tmp / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
-    (tmp / "play.yml").write_text(play)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_LIBRARY": f"{library}:{ROOT / 'plugins' / 'modules'}",
-           "ANSIBLE_CACHE_PLUGIN": "memory", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-           "ANSIBLE_NOCOLOR": "1"}
-    command = [str(Path(sys.executable).parent / "ansible-playbook"),
-               "-i", str(tmp / "inventory.json"), str(tmp / "play.yml")]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env,
-                          cwd=ROOT, timeout=300)
-    return json.loads(done.stdout[done.stdout.index("{"):])
-
-
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     tmp = tmp_path_factory.mktemp("decisions")
-    library = tmp / "library"
-    library.mkdir()
-    for name in ("docker_daemon_json", "docker_unit_dropin", "docker_restart"):
-        (library / f"{name}.py").write_text(STANDIN)
-    (library / "standin_facts.py").write_text(FACTS_STANDIN)
-    hosts = {name: {**vars_, "ansible_connection": "local",
-                    "ansible_python_interpreter": sys.executable}
-             for name, (vars_, _) in CASES.items()}
+    hosts = {name: dict(vars_) for name, (vars_, _) in CASES.items()}
     for host in hosts.values():  # None stands for a key the fact does not have
         host["case_fact"]["docker"] = {k: v for k, v in host["case_fact"]["docker"].items()
                                        if v is not None or k.startswith("daemon_json")}
     hosts["fact_without_the_new_keys"]["case_fact"]["docker"] = {}
-    data = run_playbook(tmp, library, hosts, PLAYBOOK)
+    data = run_playbook(tmp, hosts, PLAYBOOK, modules={
+        name: STANDIN for name in ("docker_daemon_json", "docker_unit_dropin", "docker_restart")})
     result: dict[str, set[str]] = {host: set() for host in hosts}
     labels = {"Merge Docker's settings into daemon.json": "daemon_json",
               "Write or remove Docker's proxy drop-in": "proxy",
@@ -224,13 +192,9 @@ def test_docker_access_compares_its_socket_dropin_as_written(
         tmp_path: Path, content: str | None, change: bool) -> None:
     """The drop-in on disk as docker_unit_dropin would write it is no change (socket.yml is
     skipped); another mode, or none on disk, is a change."""
-    library = tmp_path / "library"
-    library.mkdir()
-    (library / "docker_access_facts.py").write_text(
-        ACCESS_STANDIN.replace("CONTENT", repr(content)))
-    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-            "docker_access_socket_group": "adm", "docker_access_socket_mode": "0640"}
-    data = run_playbook(tmp_path, library, {"h": host}, ACCESS_PLAYBOOK)
+    host = {"docker_access_socket_group": "adm", "docker_access_socket_mode": "0640"}
+    data = run_playbook(tmp_path, {"h": host}, ACCESS_PLAYBOOK, modules={
+        "docker_access_facts": ACCESS_STANDIN.replace("CONTENT", repr(content))})
     facts = [res["ansible_facts"] for task in data["plays"][0]["tasks"]
              for res in task["hosts"].values()
              if "case_dropin_change" in res.get("ansible_facts", {})]

@@ -10,22 +10,13 @@ override, and every other host is left as asked.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playbook_runner import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-FACTS_STANDIN = '''#!/usr/bin/python
-# STAND-IN for provision_host_facts: returns the case's fact as given.
-from ansible.module_utils.basic import AnsibleModule
-module = AnsibleModule(argument_spec={"fact": {"type": "dict"}}, supports_check_mode=True)
-module.exit_json(changed=False, ansible_facts={"provision_host": module.params["fact"]})
-'''
 PLAYBOOK = """\
 - name: The iptable_raw rule per case
   hosts: all
@@ -79,23 +70,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("iptable_raw")
-    library = tmp / "library"
-    library.mkdir()
-    (library / "standin_facts.py").write_text(FACTS_STANDIN)
-    hosts = {name: {"case_fact": case_fact, **role_vars, "ansible_connection": "local",
-                    "ansible_python_interpreter": sys.executable}
+    hosts = {name: {"case_fact": case_fact, **role_vars}
              for name, (case_fact, role_vars, _) in CASES.items()}
-    (tmp / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
-    (tmp / "play.yml").write_text(PLAYBOOK)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_LIBRARY": f"{library}:{ROOT / 'plugins' / 'modules'}",
-           "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_NOCOLOR": "1"}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp / "inventory.json"),
-         str(tmp / "play.yml")],
-        capture_output=True, text=True, check=False, env=env, cwd=ROOT, timeout=300)
-    data = json.loads(done.stdout[done.stdout.index("{"):])
+    data = run_playbook(tmp_path_factory.mktemp("iptable_raw"), hosts, PLAYBOOK)
     results: dict[str, dict[str, Any]] = {host: {} for host in hosts}
     for task in data["plays"][0]["tasks"]:
         for host, result in task["hosts"].items():

@@ -10,15 +10,13 @@ or changed.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from playbook_runner import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "enroot"
@@ -60,12 +58,6 @@ CASES: dict[str, dict[str, Any]] = {
                                              "ENROOT_ROOTFS_WRITABLE": False}}},
 }
 
-FACTS_STANDIN = '''#!/usr/bin/python
-# STAND-IN for provision_host_facts: returns the case's fact as given.
-from ansible.module_utils.basic import AnsibleModule
-module = AnsibleModule(argument_spec={"fact": {"type": "dict"}}, supports_check_mode=True)
-module.exit_json(changed=False, ansible_facts={"provision_host": module.params["fact"]})
-'''
 
 PLAYBOOK = """\
 - name: enroot decisions per case
@@ -99,27 +91,14 @@ PLAYBOOK = """\
 
 @pytest.fixture(scope="module")
 def decisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    directory = tmp_path_factory.mktemp("enroot")
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    hosts = {name: {**local, "case_host": case["host"], "case_kind": case["kind"],
-                    **case.get("vars", {})} for name, case in CASES.items()}
+    hosts = {name: {"case_host": case["host"], "case_kind": case["kind"], **case.get("vars", {})}
+             for name, case in CASES.items()}
     # The role's defaults as group vars of all: below each case's host vars, as in a run.
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
-    (directory / "inventory.yml").write_text(
-        yaml.safe_dump({"all": {"hosts": hosts, "vars": defaults}}))
-    (directory / "play.yml").write_text(PLAYBOOK.format(role=ROLE))
-    (directory / "library").mkdir()
-    (directory / "library" / "standin_facts.py").write_text(FACTS_STANDIN)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CACHE_PLUGIN": "memory",
-           "ANSIBLE_LOCAL_TEMP": str(directory / "tmp"),
-           "ANSIBLE_LIBRARY": str(directory / "library"),
-           "PATH": f"{ANSIBLE_PLAYBOOK.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(directory / "inventory.yml"),
-                           str(directory / "play.yml")], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    tasks = json.loads(done.stdout)["plays"][0]["tasks"]
+    output = run_playbook(tmp_path_factory.mktemp("enroot"), hosts, PLAYBOOK.format(role=ROLE),
+                          group_vars=defaults)
+    assert all(s["failures"] == 0 for s in output["stats"].values()), output["stats"]
+    tasks = output["plays"][0]["tasks"]
     report = next(t for t in tasks if t["task"]["name"] == "Report")
     return {host: result["msg"] for host, result in report["hosts"].items()}
 
