@@ -1096,13 +1096,21 @@ def run_checks(
 
 # Parameters that cannot change a result: left out of the fingerprint.
 NOT_INPUTS = ("command_timeout", "report_path", "reuse_seconds", "host")
+ORDERLESS = ("checks", "required")
 
 
 def fingerprint(params: dict[str, Any], probe: Cmd) -> str:
     """sha256 over what the results depend on: parameters, hardware, and the live probe."""
     host = params.get("host") or {}
+    kept = {k: v for k, v in params.items() if k not in NOT_INPUTS}
+    # Which checks run and which are required are sets: their order changes no result, and a
+    # caller may build them through a Python set (Ansible's union filter), whose order follows
+    # the controller process's hash seed.
+    for key in ORDERLESS:
+        if isinstance(kept.get(key), list):
+            kept[key] = sorted(kept[key], key=str)
     inputs = {
-        "params": {k: v for k, v in params.items() if k not in NOT_INPUTS},
+        "params": kept,
         "hardware": {key: host.get(key) for key in ("kind", "gpus", "nvidia_driver", "jetson")},
         "live": [probe.rc, probe.stdout],
     }
@@ -1138,9 +1146,8 @@ def write_report(path: str, doc: dict[str, Any]) -> bool:
     The same content is only touched: its modification time says when the checks last ran,
     which is what reuse_seconds measures. The same results under another inputs fingerprint
     (bookkeeping for reuse_seconds only) are written, so that reuse compares with the latest
-    inputs, but are no change: in the gpu_verify scenario's second play the fingerprint was
-    seen to alternate between two values on re-runs with identical probe output (cause not
-    found yet), which made every other re-run report a change with the same results.
+    inputs, but are no change: a Docker restart or a reordered parameter list changes the
+    fingerprint and nothing the report tells its reader.
     """
     old, _ = load_report(path)
     file = Path(path)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from module_loader import load_module
+from playbook_runner import run_playbook
 
 gv = load_module("gpu_verify")
 Cmd = gv.Cmd
@@ -172,3 +176,65 @@ def test_verify_writes_once_then_reuses_only_when_opted_in_and_unchanged(
     restarted = verify_with(monkeypatch, tmp_path, 600, "docker=/usr/bin/docker\nMainPID=9\n",
                             calls)
     assert restarted["reused"] is False and containers(calls)
+
+
+def test_fingerprint_ignores_the_order_of_checks_and_required() -> None:
+    """The order of these sets changes no result; a reordered list is the same inputs."""
+    probe = Cmd(("sh",), 0, "MainPID=812\n", "")
+    params = {**PARAMS, "checks": ["engine", "gpu"], "required": ["engine", "gpu"]}
+    base = gv.fingerprint(params, probe)
+    assert base == gv.fingerprint({**params, "checks": ["gpu", "engine"],
+                                   "required": ["gpu", "engine"]}, probe)
+    assert base != gv.fingerprint({**params, "required": ["engine"]}, probe)
+
+
+ECHO_STANDIN = '''#!/usr/bin/python
+# STAND-IN for gpu_verify (test_gpu_verify_rerun.py): runs no check, returns what it was given.
+from ansible.module_utils.basic import AnsibleModule
+NAMES = ("checks required image gpu_image enroot_image enroot_users enroot_enabled cpus memory "
+         "users socket_path socket_group socket_mode host command_timeout report_path "
+         "report_host reuse_seconds").split()
+module = AnsibleModule(argument_spec={n: {"type": "raw"} for n in NAMES},
+                       supports_check_mode=True)
+module.exit_json(changed=False, results=[], required_failed=[], required_failed_messages=[],
+                 given=module.params)
+'''
+
+ROLE_PLAY = """\
+- name: gpu_verify's parameters
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: The case's provision_host (STAND-IN facts module)
+      standin_facts:
+        fact: {kind: cpu, gpus: []}
+    - name: Run the role
+      ansible.builtin.include_role:
+        name: gpu_verify
+"""
+
+
+def seed_with_set_order(items: list[str], wanted: list[str]) -> int:
+    """A PYTHONHASHSEED under which a Python set of ITEMS iterates as WANTED."""
+    code = f"print(list(set({items!r})))"
+    for seed in range(64):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        if out.stdout.strip() == repr(wanted):
+            return seed
+    raise AssertionError(f"no seed under 64 orders {items} as {wanted}")
+
+
+def test_required_checks_keep_their_order_whatever_the_hash_seed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The role hands the module its required checks in the order written, deduplicated, under a
+    hash seed that orders a Python set of them the other way (Ansible's union filter goes
+    through a set, which made the report's fingerprint change between identical runs)."""
+    seed = seed_with_set_order(["engine", "gpu"], ["gpu", "engine"])
+    monkeypatch.setenv("PYTHONHASHSEED", str(seed))
+    output = run_playbook(tmp_path, {"h": {}}, ROLE_PLAY, modules={"gpu_verify": ECHO_STANDIN},
+                          group_vars={"host_facts_gathered_this_run": True,
+                                      "gpu_verify_required": {"all": ["engine", "engine", "gpu"]}})
+    task = next(t for t in output["plays"][0]["tasks"]
+                if t["task"]["name"].endswith("Run the verification checks"))
+    assert task["hosts"]["h"]["given"]["required"] == ["engine", "gpu"]
