@@ -578,7 +578,9 @@ ENSURE = {
 }
 
 
-@pytest.mark.parametrize("role", ["docker_engine", "docker_access", "gpu_verify"])
+@pytest.mark.parametrize("role", ["docker_engine", "docker_access", "gpu_verify",
+                                  "nvidia_container_toolkit", "jetson_container_runtime",
+                                  "enroot"])
 def test_roles_that_read_the_fact_ensure_it_first_whatever_the_tags(role: str) -> None:
     """First task: host_facts' ensure entry point, tagged always on the include and on the
     tasks it brings in (a dynamic include does not pass its own tags on)."""
