@@ -77,6 +77,8 @@ def supervisord_image(sshd_image: str) -> str:
 
 @pytest.fixture(scope="session")
 def client_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
+        pytest.fail("the key-login check needs an SSH client here: apt-get install openssh-client")
     key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return key
