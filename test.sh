@@ -6,6 +6,7 @@
 #   ./test.sh unit               pytest unit tests
 #   ./test.sh hosts              test-host harness: Docker engine, images, network
 #   ./test.sh molecule [S ...]   molecule scenarios (all, or the ones named)
+#   ./test.sh images             build docker/gpu-dev on the test-host engine, check its sshd
 #
 # Environment: TESTHOST_MODE=auto|privileged|caps (see tests/hosts/testhosts.sh),
 # PYTHON (interpreter for the venv), MOLECULE_SCENARIOS (space-separated, for `molecule`).
@@ -35,21 +36,34 @@ tier_unit() {
     python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit
 }
 
-# One closing line that counts every test that ran: unit tests (from pytest's JUnit XML)
-# plus one per molecule scenario.
+tier_images() {
+    # The images are built on the test-host engine (DOCKER_HOST and the test network from
+    # the harness), from its cached Debian 12 image.
+    tier_hosts || return 1
+    local settings
+    settings=$(tests/hosts/testhosts.sh env) || return 1
+    say "images: docker/gpu-dev"
+    mkdir -p .cache
+    (set -a; eval "$settings"; set +a
+     python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-images.xml tests/images)
+}
+
+# One closing line that counts every test that ran: unit and image tests (from pytest's JUnit
+# XML files of this run) plus one per molecule scenario.
 summary() {
     python - "$@" <<'PY'
 import sys
 import xml.etree.ElementTree as ET
 passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
-try:
-    suite = ET.parse(".cache/junit-unit.xml").getroot().iter("testsuite")
-    for s in suite:
+for path in sys.argv[3:]:
+    try:
+        suites = list(ET.parse(path).getroot().iter("testsuite"))
+    except (OSError, ET.ParseError):
+        continue
+    for s in suites:
         total, fail = int(s.get("tests", 0)), int(s.get("failures", 0)) + int(s.get("errors", 0))
         skip = int(s.get("skipped", 0))
         passed, failed, skipped = passed + total - fail - skip, failed + fail, skipped + skip
-except (OSError, ET.ParseError):
-    pass
 print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
@@ -97,16 +111,20 @@ case ${1:-all} in
     unit) tier_unit ;;
     hosts) tier_hosts ;;
     molecule) shift; tier_molecule "$@" ;;
+    images) tier_images ;;
     all)
         started=$SECONDS
         rc=0
+        # A JUnit file left by an earlier run must not be counted as this run's.
+        rm -f .cache/junit-unit.xml .cache/junit-images.xml
         # Lint fails fast: nothing else is worth running on code that does not pass it.
         tier_lint
         tier_unit || rc=1
         tier_molecule || rc=1
+        tier_images || rc=1
         printf '\ntiers finished in %d s\n' $((SECONDS - started)) >&2
-        summary "$molecule_passed" "$molecule_failed"
+        summary "$molecule_passed" "$molecule_failed" .cache/junit-unit.xml .cache/junit-images.xml
         exit "$rc"
         ;;
-    *) echo "usage: $0 [lint|unit|hosts|molecule [SCENARIO...]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [lint|unit|hosts|molecule [SCENARIO...]|images]" >&2; exit 2 ;;
 esac
