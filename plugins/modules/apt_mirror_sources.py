@@ -78,6 +78,11 @@ rewritten:
   description: One line per rewritten entry, FILE:LINE OLD -> NEW.
   returned: always
   type: list
+os_entries:
+  description: OS archive entries found (rewritten or already at the mirror); 0 means no entry
+    matched the locations, so nothing points at the mirror.
+  returned: always
+  type: int
 update_warnings:
   description: Problems apt-get update reported for sources other than the mirror.
   returned: always
@@ -129,6 +134,8 @@ class Rewrite:
 
     text: str
     changes: list[str] = field(default_factory=list)
+    # OS archive entries seen (rewritten or already at the mirror): 0 means nothing matched.
+    os_entries: int = 0
 
 
 def location(uri: str) -> str:
@@ -154,8 +161,22 @@ def is_security_suite(suite: str) -> bool:
 
 def target_for(uri: str, suites: list[str], targets: Targets) -> str | None:
     """The URL an entry should point at, or None when it is not an OS entry to rewrite."""
-    if not suites:
+    known, wanted = classify(uri, suites, targets)
+    if not known or not wanted or same_url(uri, wanted):
         return None
+    return wanted
+
+
+def is_os_entry(uri: str, suites: list[str], targets: Targets) -> bool:
+    """An OS archive entry: one this module rewrites, or one already at the mirror."""
+    known, wanted = classify(uri, suites, targets)
+    return known or (bool(wanted) and same_url(uri, wanted))
+
+
+def classify(uri: str, suites: list[str], targets: Targets) -> tuple[bool, str]:
+    """Whether URI is a known OS archive location for SUITES, and the URL it should have."""
+    if not suites:
+        return False, ""
     security = [is_security_suite(s) for s in suites]
     if any(security) and not all(security):
         raise MirrorError(
@@ -171,9 +192,7 @@ def target_for(uri: str, suites: list[str], targets: Targets) -> str | None:
         known = any(fnmatch.fnmatchcase(where, p) for p in targets.archive_locations) or any(
             same_url(uri, u) for u in targets.previous_archive)
         wanted = targets.url
-    if not known or not wanted or same_url(uri, wanted):
-        return None
-    return wanted
+    return known, wanted
 
 
 def rewrite_one_line(text: str, targets: Targets, name: str = "") -> Rewrite:
@@ -184,6 +203,8 @@ def rewrite_one_line(text: str, targets: Targets, name: str = "") -> Rewrite:
         body = line.split("#", 1)[0] if not line.lstrip().startswith("#") else ""
         match = _ONE_LINE.match(body.rstrip("\r\n"))
         wanted = match and target_for(match["uri"], [match["suite"]], targets)
+        if match and is_os_entry(match["uri"], [match["suite"]], targets):
+            out.os_entries += 1
         if match and wanted:
             start, end = match.span("uri")
             line = line[:start] + wanted + line[end:]
@@ -244,6 +265,7 @@ def rewrite_deb822(text: str, targets: Targets, name: str = "") -> Rewrite:
     """.sources format: only URIs of enabled stanzas of the OS archive change, in place."""
     lines = text.splitlines(keepends=True)
     changes: list[str] = []
+    os_entries = 0
     for stanza in _stanzas(lines):
         fields = _fields(lines, stanza)
         if "uris" not in fields or "suites" not in fields:
@@ -257,10 +279,12 @@ def rewrite_deb822(text: str, targets: Targets, name: str = "") -> Rewrite:
             offset = len(head["name"]) + 1 if head else 0
             if line[offset:].lstrip().startswith("#"):
                 continue
+            os_entries += sum(is_os_entry(uri, suites, targets)
+                              for uri in line[offset:].split("#", 1)[0].split())
 
             lines[index] = line[:offset] + _swap_uris(
                 line[offset:], suites, targets, f"{name}:{index + 1}", changes)
-    return Rewrite("".join(lines), changes)
+    return Rewrite("".join(lines), changes, os_entries)
 
 
 def rewrite(text: str, kind: str, targets: Targets, name: str = "") -> Rewrite:
@@ -365,10 +389,12 @@ def apply(params: dict[str, Any], check_mode: bool, run: Runner) -> dict[str, An
     planned: list[tuple[Path, bytes, str]] = []
     changes: list[str] = []
     diffs: list[dict[str, str]] = []
+    os_entries = 0
     for path, kind in source_files(Path(params["apt_dir"])):
         raw = path.read_bytes()
         text = raw.decode("utf-8", errors="surrogateescape")
         result = rewrite(text, kind, targets, str(path))
+        os_entries += result.os_entries
         if result.changes:
             planned.append((path, raw, result.text))
             changes += result.changes
@@ -376,7 +402,7 @@ def apply(params: dict[str, Any], check_mode: bool, run: Runner) -> dict[str, An
                           "before": text, "after": result.text})
     outcome: dict[str, Any] = {"changed": bool(planned), "changed_files": [str(p[0]) for p in
                                planned], "rewritten": changes, "update_warnings": [],
-                               "diff": diffs}
+                               "os_entries": os_entries, "diff": diffs}
     if not planned or check_mode:
         return outcome
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -81,10 +81,11 @@ path:
 """
 
 import base64
+import contextlib
 import json
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -168,21 +169,64 @@ def check_not_symlink(path: str) -> bool:
     return True
 
 
-def read_current(path: str) -> tuple[dict[str, Any], os.stat_result | None]:
-    """The folder and file checked, then the file's object and its stat (None when absent)."""
-    check_not_symlink(str(Path(path).parent))
-    if not check_not_symlink(path):
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+NAME = "config.json"
+
+
+def open_folder(folder: str, owner: int, group: int, check_mode: bool) -> tuple[int | None, bool]:
+    """~/.docker opened without following a link, made (0700) or handed to the user when needed.
+
+    Root works in a folder the user owns, so every later step goes through this descriptor
+    (dir_fd): a link the user swaps in for ~/.docker or config.json between two steps makes the
+    step fail instead of sending root's write, chown or read to another file. Returns the
+    descriptor (None in check mode when the folder is missing) and whether the folder changed.
+    """
+    if not check_not_symlink(folder):
+        if check_mode:
+            return None, True
+        Path(folder).mkdir(mode=0o700)
+        descriptor = os.open(folder, FOLDER_FLAGS)
+        os.fchown(descriptor, owner, group)
+        return descriptor, True
+    try:
+        descriptor = os.open(folder, FOLDER_FLAGS)
+    except OSError as err:
+        # Linux answers ENOTDIR (or ELOOP) for a link here: a link swapped in after the check.
+        raise ConfigError(
+            f"{folder} is not a real folder (a file or a symlink). Fix: replace it with a "
+            "folder owned by the user, then run again. Nothing was changed.") from err
+    info = os.fstat(descriptor)
+    # A ~/.docker left root's by `sudo docker login` keeps the user out of their own file.
+    if (info.st_uid, info.st_gid) == (owner, group):
+        return descriptor, False
+    if not check_mode:
+        os.fchown(descriptor, owner, group)
+    return descriptor, True
+
+
+def read_current(folder: int | None, path: str) -> tuple[dict[str, Any], os.stat_result | None]:
+    """config.json's object and its stat (None when absent), read without following a link."""
+    if folder is None or not check_not_symlink(path):
         return {}, None
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(f"{path} is not a regular file. Fix: remove it. Nothing was changed.")
-    return parse_config(Path(path).read_text(encoding="utf-8"), path), info
+    try:
+        descriptor = os.open(NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except OSError as err:
+        check_not_symlink(path)
+        raise ConfigError(
+            f"{path} cannot be opened ({err.strerror}). Nothing was changed.") from err
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path} is not a regular file. Fix: remove it. Nothing was changed.")
+        text = handle.read().decode("utf-8")
+    return parse_config(text, path), info
 
 
-def write_atomically(path: str, text: str, owner: int, group: int) -> None:
+def write_atomically(folder: int, text: str, owner: int, group: int) -> None:
     """A temporary file in the same folder, then rename: a reader never sees half a file."""
-    descriptor, name = tempfile.mkstemp(prefix=".config.json.", dir=Path(path).parent)
-    temporary = Path(name)
+    temporary = f".{NAME}.{secrets.token_hex(8)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600,
+                         dir_fd=folder)
     try:
         os.fchmod(descriptor, 0o600)
         os.fchown(descriptor, owner, group)
@@ -190,48 +234,46 @@ def write_atomically(path: str, text: str, owner: int, group: int) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.replace(path)
+        os.replace(temporary, NAME, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=folder)
         raise
 
 
-def ensure_folder(folder: str, owner: int, group: int, check_mode: bool) -> bool:
-    """~/.docker with mode 0700 owned by the user; True when it was (or would be) changed."""
-    if not check_not_symlink(folder):
-        if not check_mode:
-            Path(folder).mkdir(mode=0o700)
-            os.chown(folder, owner, group)
-        return True
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"{folder} is not a folder. Fix: remove it. Nothing was changed.")
-    return False
+def fix_attributes(folder: int, owner: int, group: int) -> None:
+    """Mode 0600 and the user's ownership on the file as it is, through the folder's descriptor."""
+    descriptor = os.open(NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.fchown(descriptor, owner, group)
+    finally:
+        os.close(descriptor)
 
 
 def run(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     """The whole module without AnsibleModule: what changed, and the diff (masked)."""
-    path = params["path"]
+    path = str(params["path"])
+    if Path(path).name != NAME:
+        raise ConfigError(f"path {path} does not name a {NAME}. Nothing was changed.")
     owner, group = params["owner"], params["group"]
-    current, info = read_current(path)
-    wanted = merge(current, params["cred_helpers"] or {}, params["auths"] or [])
-    content_changed = info is None or wanted != current
-    attributes_changed = info is not None and (
-        stat.S_IMODE(info.st_mode) != 0o600 or (info.st_uid, info.st_gid) != (owner, group))
-    changed = content_changed or attributes_changed
-    folder_changed = ensure_folder(str(Path(path).parent), owner, group, check_mode)
-    if not check_mode:
-        if content_changed:
-            write_atomically(path, render(wanted), owner, group)
-        elif attributes_changed:
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            try:
-                os.fchmod(descriptor, 0o600)
-                os.fchown(descriptor, owner, group)
-            finally:
-                os.close(descriptor)
+    folder, folder_changed = open_folder(str(Path(path).parent), owner, group, check_mode)
+    try:
+        current, info = read_current(folder, path)
+        wanted = merge(current, params["cred_helpers"] or {}, params["auths"] or [])
+        content_changed = info is None or wanted != current
+        attributes_changed = info is not None and (
+            stat.S_IMODE(info.st_mode) != 0o600 or (info.st_uid, info.st_gid) != (owner, group))
+        if not check_mode and folder is not None:
+            if content_changed:
+                write_atomically(folder, render(wanted), owner, group)
+            elif attributes_changed:
+                fix_attributes(folder, owner, group)
+    finally:
+        if folder is not None:
+            os.close(folder)
     return {
-        "changed": changed or folder_changed,
+        "changed": content_changed or attributes_changed or folder_changed,
         "path": path,
         "diff": {"before": render(masked(current)) if info is not None else "",
                  "after": render(masked(wanted)),

@@ -199,6 +199,10 @@ def test_supervisord_runs_sshd_and_a_second_program(supervisord_image: str, run:
     with socket.create_connection((box.ip, 8000), timeout=5) as conn:
         conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
         assert conn.recv(64).startswith(b"HTTP/1.0 200")
+    # The open port serves an empty public folder, never the home with its keys.
+    with socket.create_connection((box.ip, 8000), timeout=5) as conn:
+        conn.sendall(b"GET /.ssh/ HTTP/1.0\r\n\r\n")
+        assert conn.recv(64).startswith(b"HTTP/1.0 404")
     owners = [line.split()[0] for line in box.exec("ps", "-eo", "user:16,args").splitlines()
               if "http.server" in line]
     assert owners == ["dev"]

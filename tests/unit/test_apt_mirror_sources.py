@@ -237,9 +237,24 @@ def test_apply_rewrites_backs_up_updates_and_a_rerun_changes_nothing(tmp_path: P
                               before[str(apt / "sources.list.d/debian.sources")]])
     state = json.loads((tmp_path / "state/state.json").read_text())
     assert state == {"archive": [MIRROR], "security": [SEC_MIRROR]}
+    first_count = result["os_entries"]
+    assert first_count >= 2
     again = FakeApt()
-    assert mod.apply(params(tmp_path), False, again)["changed"] is False
-    assert again.calls == []
+    rerun = mod.apply(params(tmp_path), False, again)
+    assert rerun["changed"] is False and again.calls == []
+    assert rerun["os_entries"] == first_count, "entries already at the mirror count too"
+
+
+def test_apply_counts_no_os_entry_when_nothing_matches(tmp_path: Path) -> None:
+    """A cloud image's mirror+file:// URIs, or a mirror set by hand: no entry matched."""
+    apt = tmp_path / "etc/apt"
+    (apt / "sources.list.d").mkdir(parents=True)
+    (apt / "sources.list.d/debian.sources").write_text(
+        "Types: deb\nURIs: mirror+file:///etc/apt/mirrors/debian.list\nSuites: bookworm\n"
+        "Components: main\n")
+    (apt / "sources.list").write_text("deb http://mirror.kakao.com/debian bookworm main\n")
+    result = mod.apply(params(tmp_path), False, FakeApt())
+    assert result["changed"] is False and result["os_entries"] == 0
 
 
 def test_apply_in_check_mode_writes_nothing(tmp_path: Path) -> None:

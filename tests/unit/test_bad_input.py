@@ -156,6 +156,10 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
                                {"apt_mirror_archive_locations": ["http://deb.debian.org/debian"],
                                 "apt_mirror_enabled": True, "apt_mirror_url": "http://m/d"},
                                '"http://deb.debian.org/debian"'),
+    "mirror-url-credentials": ("apt_mirror",
+                               {"apt_mirror_url": "http://robot:mirror-pw-not-shown@m/debian",
+                                "apt_mirror_enabled": True},
+                               "a URL with a user name or password in it"),
     "verify-cpus-negative": ("gpu_verify", {"gpu_verify_cpus": "-1"}, '"-1"'),
     "verify-cpus-zero": ("gpu_verify", {"gpu_verify_cpus": "0"}, '"0"'),
     "verify-memory-words": ("gpu_verify", {"gpu_verify_memory": "lots"}, '"lots"'),
@@ -205,6 +209,11 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "cs-name-space": ("container_service",
                       {"container_service_containers": [{"name": "my web", "image": "busybox"}],
                        "container_service_enabled": True}, "no usable name"),
+    # An unquoted 22:22 in YAML 1.1 is the base-60 number 1342: refused, not published.
+    "cs-port-number": ("container_service",
+                       {"container_service_containers": [{"name": "web", "image": "busybox",
+                                                          "ports": [1342]}],
+                        "container_service_enabled": True}, "quote each port"),
     "cs-command-string": ("container_service",
                           {"container_service_containers": [{"name": "web", "image": "busybox",
                                                              "command": "sleep 1"}],
@@ -293,6 +302,12 @@ def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any
     assert variable in message, message
     assert text in message, message
     assert message.endswith(f"Nothing on {name} was changed."), message
+
+
+@pytest.mark.parametrize("name", ["mirror-url-credentials", "ra-username-colon"])
+def test_a_refusal_never_shows_a_password(name: str, preflight_run: dict[str, Any]) -> None:
+    message = preflight_run["refusals"].get(name, "")
+    assert message and "-not-shown" not in message, message
 
 
 def test_every_refused_role_is_named_in_one_run(preflight_run: dict[str, Any]) -> None:

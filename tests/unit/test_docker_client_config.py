@@ -153,3 +153,51 @@ def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     dcc.run(_params(path, auths=[_login()]), False)
     assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def _swap_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user swaps a link in after the module's lstat check: the check sees nothing wrong."""
+    monkeypatch.setattr(dcc, "check_not_symlink", lambda path: os.path.lexists(path))
+
+
+def test_a_file_link_swapped_in_after_the_check_is_not_followed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "shadow"
+    target.write_text("root:x:0:0\n")
+    target.chmod(0o640)
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").symlink_to(target)
+    _swap_after_the_check(monkeypatch)
+    with pytest.raises(dcc.ConfigError, match="cannot be opened"):
+        dcc.run(_params(tmp_path / ".docker" / "config.json", auths=[_login()]), False)
+    assert target.read_text() == "root:x:0:0\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_a_folder_link_swapped_in_after_the_check_is_not_followed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / ".docker").symlink_to(tmp_path / "elsewhere")
+    _swap_after_the_check(monkeypatch)
+    with pytest.raises(dcc.ConfigError, match="not a real folder"):
+        dcc.run(_params(tmp_path / ".docker" / "config.json", auths=[_login()]), False)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing a folder to another group needs root")
+def test_a_folder_left_roots_is_handed_to_the_user(tmp_path: Path) -> None:
+    """`sudo docker login` leaves ~/.docker root's; the user could not reach their file."""
+    folder = tmp_path / ".docker"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, UID, GID + 1)
+    path = folder / "config.json"
+    assert dcc.run(_params(path, auths=[_login()]), check_mode=True)["changed"]
+    assert folder.stat().st_gid == GID + 1, "check mode changed the folder"
+    assert dcc.run(_params(path, auths=[_login()]), check_mode=False)["changed"]
+    assert (folder.stat().st_uid, folder.stat().st_gid) == (UID, GID)
+    assert not dcc.run(_params(path, auths=[_login()]), check_mode=False)["changed"]
+
+
+def test_a_path_that_is_not_a_config_json_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(dcc.ConfigError, match=r"does not name a config\.json"):
+        dcc.run(_params(tmp_path / "passwd", auths=[_login()]), False)
