@@ -13,6 +13,9 @@
 #   or reconfigures a running one.
 # - Builds systemd test-host images (Debian 12 and 13) with debootstrap, cached under a
 #   label that hashes their recipe: they are rebuilt only when the recipe changes.
+# - Builds the SIMULATED Ubuntu 22.04/24.04 hosts (ubuntu2204, ubuntu2404) as a small docker
+#   build layer over those images (seconds), cached the same way (recipe: tests/hosts/ubuntu,
+#   the recorded Ubuntu apt sources, and the base image's id).
 # - Decides how test hosts get their powers. TESTHOST_MODE=privileged is the norm on an
 #   ordinary Docker host; TESTHOST_MODE=caps is for sandboxes where --privileged fails
 #   (every capability but SYS_RESOURCE, unconfined seccomp/AppArmor/systempaths).
@@ -28,6 +31,11 @@ state_dir=${TESTHOST_STATE_DIR:-$root/.cache/testhosts}
 image_repo=${TESTHOST_IMAGE_REPO:-gpuhost-testhost}
 network=${TESTHOST_NETWORK:-gpuhost-test}
 read -r -a suites <<<"${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13}"
+# SIMULATED Ubuntu hosts: NAME:BASE:RELEASE, a docker build layer over a Debian image above
+# (tests/hosts/ubuntu/README.md). 22.04 sits on Debian 12; 24.04 on Debian 13, whose apt
+# (3.0), Python (3.13) and systemd (257) are closer to 24.04's (2.7, 3.12, 255) than
+# Debian 12's (2.6, 3.11, 252).
+read -r -a ubuntu_hosts <<<"${TESTHOST_UBUNTU:-ubuntu2204:debian12:jammy ubuntu2404:debian13:noble}"
 fallback_mirror=http://deb.debian.org/debian
 
 say() { printf 'testhosts: %s\n' "$*" >&2; }
@@ -163,6 +171,52 @@ ensure_images() {
     done
 }
 
+# Ubuntu's identity over a Debian image: the layer's inputs and its base image make the hash.
+ubuntu_recipe_hash() {
+    local base=$1
+    {
+        docker image inspect -f '{{.Id}}' "$base"
+        (cd "$here/ubuntu" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+        sha256sum "$root/tests/fixtures/apt_sources/ubuntu2204_sources.list.txt" \
+            "$root/tests/fixtures/apt_sources/ubuntu2404_ubuntu.sources.txt" | cut -d' ' -f1
+    } | sha256sum | cut -c1-16
+}
+
+build_ubuntu_image() {
+    local name=$1 base=$2 release=$3 hash=$4 tag="$image_repo:$1" ctx started=$SECONDS
+    ctx=$(mktemp -d "/var/tmp/testhost-$name.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$ctx'" RETURN
+    cp -a "$here/ubuntu/." "$ctx/"
+    mkdir -p "$ctx/apt_sources"
+    cp "$root/tests/fixtures/apt_sources/ubuntu2204_sources.list.txt" \
+        "$root/tests/fixtures/apt_sources/ubuntu2404_ubuntu.sources.txt" "$ctx/apt_sources/"
+    say "building $tag (SIMULATED Ubuntu $release over $base, a few seconds)"
+    # The classic builder: FROM a local image, no registry, no BuildKit needed.
+    DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE=$base" --build-arg "RELEASE=$release" \
+        --label "org.gpuhost.recipe=$hash" --label org.gpuhost.simulated=ubuntu \
+        --label "org.gpuhost.suite=$release" --tag "$tag" "$ctx" >"$state_dir/build-$name.log" 2>&1 \
+        || { tail -n 20 "$state_dir/build-$name.log" >&2; die "building $tag failed"; }
+    say "built $tag in $((SECONDS - started)) s"
+}
+
+ensure_ubuntu_images() {
+    local entry name base release hash
+    for entry in "${ubuntu_hosts[@]}"; do
+        IFS=: read -r name base release <<<"$entry"
+        if ! docker image inspect "$image_repo:$base" >/dev/null 2>&1; then
+            say "no $image_repo:$base image (TESTHOST_SUITES?): $image_repo:$name not built"
+            continue
+        fi
+        hash=$(ubuntu_recipe_hash "$image_repo:$base")
+        if image_is_current "$image_repo:$name" "$hash"; then
+            say "image $image_repo:$name is current (recipe $hash)"
+        else
+            build_ubuntu_image "$name" "$image_repo:$base" "$release" "$hash"
+        fi
+    done
+}
+
 ensure_network() {
     docker network inspect "$network" >/dev/null 2>&1 && return 0
     say "creating network $network"
@@ -192,6 +246,7 @@ cmd_up() {
     need_packages
     ensure_engine
     ensure_images
+    ensure_ubuntu_images
     ensure_network
     detect_mode
 }

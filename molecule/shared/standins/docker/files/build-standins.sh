@@ -1,11 +1,19 @@
 #!/bin/bash
-# Builds a local stand-in for Docker's apt repository (download.docker.com/linux/debian)
-# inside a Debian test host, for this project's tests only.
+# Builds a local stand-in for Docker's apt repository (download.docker.com/linux/debian, or
+# linux/ubuntu on a SIMULATED Ubuntu test host) inside a test host, for this project's tests only.
 #
 # The packages are Debian's own docker.io, docker-cli (Debian 13), containerd, runc, tini and
 # rootlesskit, repacked under Docker's package names and version scheme
-# (5:<ver>-1~debian.<VERSION_ID>~<codename>). Every docker-ce version carries the same Debian
-# binaries: `docker version` reports Debian's engine version; only the PACKAGE versions differ.
+# (5:<ver>-1~<distro>.<version>~<suite>, e.g. 5:27.5.1-1~debian.12~bookworm or
+# 5:27.5.1-1~ubuntu.24.04~noble). Every docker-ce version carries the same Debian binaries:
+# `docker version` reports Debian's engine version; only the PACKAGE versions differ.
+#
+# Layout: linux/<distro>/dists/<suite>/{InRelease,Release,Release.gpg,<channel>/binary-<arch>/},
+# packages under linux/<distro>/dists/<suite>/pool/<channel>/<arch>/ (as on download.docker.com),
+# key at linux/<distro>/gpg. <distro> is ubuntu when os-release says ID=ubuntu (or ID_LIKE names
+# ubuntu), else debian. Suites: STANDIN_SUITES, else the host's own codename on Debian and
+# both jammy and noble on Ubuntu (each suite has its own package versions, so a client that
+# asked for the wrong suite installs packages that say so).
 # The CLI plugins are small shell scripts that answer the docker CLI's plugin protocol.
 #
 # Prints "STANDIN: built" when it (re)built the repository and "STANDIN: up to date" when a
@@ -24,20 +32,43 @@ key_uid="gpuhost Docker CE stand-in, tests only <standin@gpuhost.invalid>"
 # The test host's release, read where the script runs, not where it is linted.
 # shellcheck source=/dev/null
 . /etc/os-release
-codename=$VERSION_CODENAME
+# Ubuntu derivatives carry the Ubuntu codename in UBUNTU_CODENAME (Docker's docs use it too).
+codename=${UBUNTU_CODENAME:-$VERSION_CODENAME}
+case " ${ID:-} ${ID_LIKE:-} " in
+    *" ubuntu "*) distro=ubuntu default_suites="jammy noble" ;;
+    *) distro=debian default_suites=$codename ;;
+esac
+suites=${STANDIN_SUITES:-$default_suites}
 arch=$(dpkg --print-architecture)
-suffix="-1~debian.${VERSION_ID}~${codename}"
-repo=$serve_dir/linux/debian
+repo=$serve_dir/linux/$distro
 stamp=$serve_dir/.standin-stamp
 maintainer="gpuhost toolkit tests <standin@gpuhost.invalid>"
 
 say() { printf 'standin: %s\n' "$*" >&2; }
 
+# The release number in Docker's version suffix for a suite: the host's own VERSION_ID for
+# its own codename; Ubuntu's for the other Ubuntu suites served.
+suite_version() {
+    case $1 in
+        "$codename") echo "$VERSION_ID" ;;
+        jammy) echo 22.04 ;;
+        noble) echo 24.04 ;;
+        *) die "no release number known for suite $1" ;;
+    esac
+}
+
+# Sets the per-suite paths and version suffix the builders use.
+use_suite() {
+    suite=$1
+    suffix="-1~${distro}.$(suite_version "$suite")~${suite}"
+    pool_root=$repo/dists/$suite/pool
+}
+
 inputs_digest() {
     {
         cat "$0"
         echo "$stable_versions|$test_versions|$buildx_version|$compose_version|$model_version"
-        echo "$codename|$VERSION_ID|$arch"
+        echo "$distro|$suites|$codename|$VERSION_ID|$arch"
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -201,7 +232,7 @@ description() {
 
 build_engine_version() {
     local ver=$1 channel=$2 debver="5:$1$suffix" filever="$1$suffix"
-    local pool=$repo/pool/$channel/$arch
+    local pool=$pool_root/$channel/$arch
     local docker_io_version
     docker_io_version=$(dpkg-deb -f "$(deb_of docker.io)" Version)
 
@@ -269,8 +300,8 @@ build_containerd() {
         echo "Homepage: https://containerd.io"
         description "An open and reliable container runtime" \
             "containerd $deb_version and runc $runc_version"
-    } | build_package "$containerd" "$repo/pool/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb"
-    assert_ships "$repo/pool/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb" \
+    } | build_package "$containerd" "$pool_root/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb"
+    assert_ships "$pool_root/stable/$arch/containerd.io_${containerd_io_version}_$arch.deb" \
         ./usr/bin/containerd ./usr/sbin/runc
 }
 
@@ -308,7 +339,7 @@ EOF
         echo "Description: $title plugin for the Docker CLI (gpuhost test stand-in)"
         echo " gpuhost test stand-in: a shell script that answers 'docker $name version';"
         echo " not Docker's package."
-    } | build_package "$tree" "$repo/pool/stable/$arch/${pkg}_$version${suffix}_$arch.deb"
+    } | build_package "$tree" "$pool_root/stable/$arch/${pkg}_$version${suffix}_$arch.deb"
 }
 
 # ---- repository ---------------------------------------------------------------------------
@@ -322,20 +353,20 @@ ensure_signing_key() {
 }
 
 write_indexes() {
-    local dists=$repo/dists/$codename
+    local dists=$repo/dists/$suite
     (
         cd "$repo"
         mkdir -p "$dists/stable/binary-$arch" "$dists/test/binary-$arch"
-        apt-ftparchive packages pool/stable >"$dists/stable/binary-$arch/Packages"
+        apt-ftparchive packages "dists/$suite/pool/stable" >"$dists/stable/binary-$arch/Packages"
         # Like Docker's, the test channel also carries the stable releases.
-        apt-ftparchive packages pool >"$dists/test/binary-$arch/Packages"
+        apt-ftparchive packages "dists/$suite/pool" >"$dists/test/binary-$arch/Packages"
         gzip -kf "$dists/stable/binary-$arch/Packages" "$dists/test/binary-$arch/Packages"
     )
     apt-ftparchive \
         -o APT::FTPArchive::Release::Origin="gpuhost stand-in" \
         -o APT::FTPArchive::Release::Label="Docker CE stand-in" \
-        -o APT::FTPArchive::Release::Suite="$codename" \
-        -o APT::FTPArchive::Release::Codename="$codename" \
+        -o APT::FTPArchive::Release::Suite="$suite" \
+        -o APT::FTPArchive::Release::Codename="$suite" \
         -o APT::FTPArchive::Release::Architectures="$arch" \
         -o APT::FTPArchive::Release::Components="stable test" \
         -o APT::FTPArchive::Release::Description="Local stand-in for download.docker.com, tests only" \
@@ -350,7 +381,9 @@ write_indexes() {
 main() {
     local want
     want=$(inputs_digest)
-    if [[ -f $stamp && $(cat "$stamp") == "$want" && -f $repo/dists/$codename/InRelease ]]; then
+    local built=1
+    for suite in $suites; do [[ -f $repo/dists/$suite/InRelease ]] || built=0; done
+    if [[ -f $stamp && $(cat "$stamp") == "$want" && $built == 1 ]]; then
         echo "STANDIN: up to date"
         return 0
     fi
@@ -366,21 +399,23 @@ main() {
     docker_io_deb=$(deb_of docker.io)
     engine_depends=$(depends_without "$docker_io_deb" 'containerd|runc|tini')
 
-    say "building packages"
-    local ver
-    for ver in $stable_versions; do build_engine_version "$ver" stable; done
-    for ver in $test_versions; do build_engine_version "$ver" test; done
-    build_containerd
-    build_plugin buildx "$buildx_version" "Docker Buildx" \
-        "github.com/docker/buildx v$buildx_version-standin standin"
-    build_plugin compose "$compose_version" "Docker Compose" \
-        "Docker Compose version v$compose_version-standin"
-    build_plugin model "$model_version" "Docker Model Runner" \
-        "Docker Model Runner version v$model_version-standin"
-
-    say "writing and signing the indexes"
     ensure_signing_key
-    write_indexes
+    local ver
+    for suite in $suites; do
+        use_suite "$suite"
+        say "building packages for linux/$distro $suite"
+        for ver in $stable_versions; do build_engine_version "$ver" stable; done
+        for ver in $test_versions; do build_engine_version "$ver" test; done
+        build_containerd
+        build_plugin buildx "$buildx_version" "Docker Buildx" \
+            "github.com/docker/buildx v$buildx_version-standin standin"
+        build_plugin compose "$compose_version" "Docker Compose" \
+            "Docker Compose version v$compose_version-standin"
+        build_plugin model "$model_version" "Docker Model Runner" \
+            "Docker Model Runner version v$model_version-standin"
+        say "writing and signing the indexes of $suite"
+        write_indexes
+    done
     rm -rf "$x" "$dl"
     echo "$want" >"$stamp"
     echo "STANDIN: built"
