@@ -15,7 +15,7 @@
 #   label that hashes their recipe: they are rebuilt only when the recipe changes.
 # - Builds the SIMULATED Ubuntu 22.04/24.04 hosts (ubuntu2204, ubuntu2404) as a small docker
 #   build layer over those images (seconds), cached the same way (recipe: tests/hosts/ubuntu,
-#   the recorded Ubuntu apt sources, and the base image's id).
+#   the transcribed Ubuntu apt sources fixtures, and the base image's id).
 # - Decides how test hosts get their powers. TESTHOST_MODE=privileged is the norm on an
 #   ordinary Docker host; TESTHOST_MODE=caps is for sandboxes where --privileged fails
 #   (every capability but SYS_RESOURCE, unconfined seccomp/AppArmor/systempaths).
