@@ -1,9 +1,12 @@
 """Bad input, table-driven: each case is refused with the exit code and a message naming it.
 
 Role inputs: the real preflight play of playbooks/site.yml (its first play, every role of the
-site) runs once, in check mode, against one inventory with one local host per case
-(ansible_connection local, no become): each host carries one bad value as a host variable, and a
-"good" host carries none. It only reads this machine (the preflight's tasks are read-only:
+site) runs once, in check mode, against one inventory of local hosts (ansible_connection local,
+no become). A host carries at most one bad case per role, as host variables (the preflight
+checks every role and names each refused one, so cases of different roles share a host: a
+host per case made this the slowest unit test); a case that changes what the host is read as
+(host_facts' own inputs, which stop the preflight before the other roles) has a host of its
+own. A "good" host carries none. It only reads this machine (the preflight's tasks are read-only:
 /etc/passwd and /etc/group through docker_access_facts and getent). Each bad host must fail in
 the preflight play with a message that names the host, the role, the variable and the value,
 and ends "Nothing on HOST was changed."; the good host must pass, so a rule that refuses
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -229,6 +233,62 @@ def _variable(case: tuple[str, dict[str, Any], str]) -> str:
     return next(iter(case[1]))
 
 
+def _reads(role: str, variable: str) -> bool:
+    """Whether the preflight's look at role (its defaults, argument_specs, validate tasks)
+    names variable: a bad value there would be refused by that role too."""
+    files = ("defaults/main.yml", "meta/argument_specs.yml", "tasks/validate.yml")
+    pattern = re.compile(rf"\b{re.escape(variable)}\b")
+    return any(pattern.search(path.read_text(encoding="utf-8"))
+               for path in (ROOT / "roles" / role / name for name in files) if path.exists())
+
+
+# Cases that cannot share a host: host_facts' refusal stops the preflight before any other
+# role is checked, and a value another role also reads (gpu_verify_users defaults to
+# docker_access_users) is refused by that role too, naming a case it does not own.
+ALONE = {name for name, (role, variables, _) in ROLE_CASES.items()
+         if role == "host_facts" or any(_reads(other, variable) for variable in variables
+                                        for other in {case[0] for case in ROLE_CASES.values()}
+                                        if other != role)}
+
+
+def _clash(a: str, b: str) -> bool:
+    (role_a, vars_a, _), (role_b, vars_b, _) = ROLE_CASES[a], ROLE_CASES[b]
+    return (role_a == role_b or any(_reads(role_b, v) for v in vars_a)
+            or any(_reads(role_a, v) for v in vars_b))
+
+
+def _hosts_of_cases() -> dict[str, str]:
+    """case -> the inventory host that carries it: its own, or the first shared host where no
+    case of the same role, and none whose role reads its variables (or the reverse), is."""
+    placed: dict[str, str] = {}
+    shared: list[list[str]] = []
+    for name in ROLE_CASES:
+        if name in ALONE:
+            placed[name] = name
+            continue
+        for index, cases in enumerate(shared):
+            if not any(_clash(name, other) for other in cases):
+                cases.append(name)
+                placed[name] = f"shared-{index + 1:02d}"
+                break
+        else:
+            shared.append([name])
+            placed[name] = f"shared-{len(shared):02d}"
+    return placed
+
+
+HOST_OF = _hosts_of_cases()
+
+
+def _section(message: str, role: str, host: str) -> str:
+    """The part of a host's refusal message that one role's refusal wrote."""
+    head = f"Preflight refused the inputs of role {role} on {host}:"
+    if head not in message:
+        return ""
+    rest = message.split(head, 1)[1]
+    return head + rest.split("Preflight refused the inputs of role ", 1)[0]
+
+
 def _preflight_playbook(directory: Path) -> Path:
     """site.yml's own first play, without become (it runs as this user on this machine)."""
     play = dict(yaml.safe_load(SITE.read_text(encoding="utf-8"))[0])
@@ -241,7 +301,8 @@ def _preflight_playbook(directory: Path) -> Path:
 def _inventory(directory: Path) -> Path:
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     hosts = {"good": dict(local)}
-    hosts.update({name: {**local, **case[1]} for name, case in ROLE_CASES.items()})
+    for name, case in ROLE_CASES.items():
+        hosts.setdefault(HOST_OF[name], dict(local)).update(case[1])
     hosts[TWO_ROLES] = {**local, **ROLE_CASES["method-choice"][1],
                         **ROLE_CASES["verify-cpus-zero"][1]}
     path = directory / "inventory.yml"
@@ -296,17 +357,33 @@ def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any
         pytest.skip("this controller has a loaded NVIDIA driver: the host rule passes here")
     role, _, text = ROLE_CASES[name]
     variable = _variable(ROLE_CASES[name])
-    assert preflight_run["stats"][name]["failures"] == 1
-    message = preflight_run["refusals"].get(name, "")
-    assert message.startswith(f"Preflight refused the inputs of role {role} on {name}:"), message
-    assert variable in message, message
-    assert text in message, message
-    assert message.endswith(f"Nothing on {name} was changed."), message
+    host = HOST_OF[name]
+    assert preflight_run["stats"][host]["failures"] == 1
+    message = preflight_run["refusals"].get(host, "")
+    section = _section(message, role, host)
+    assert section, message
+    assert variable in section, message
+    assert text in section, message
+    assert message.endswith(f"Nothing on {host} was changed."), message
+    # The cases sharing the host are refused each in its own role's words: no other case's
+    # variable shows in this role's part (a rule reading another role's input would).
+    neighbours = [_variable(case) for other, case in ROLE_CASES.items()
+                  if HOST_OF[other] == host and other != name]
+    assert not [v for v in neighbours if v in section], section
+
+
+def test_a_shared_host_names_each_of_its_refused_roles(preflight_run: dict[str, Any]) -> None:
+    for host in set(HOST_OF.values()) - ALONE:
+        roles = {ROLE_CASES[name][0] for name in ROLE_CASES if HOST_OF[name] == host}
+        message = preflight_run["refusals"].get(host, "")
+        named = set(re.findall(r"Preflight refused the inputs of role (\w+) on ", message))
+        assert named == roles, message
+        assert message.count("was changed") == 1, message
 
 
 @pytest.mark.parametrize("name", ["mirror-url-credentials", "ra-username-colon"])
 def test_a_refusal_never_shows_a_password(name: str, preflight_run: dict[str, Any]) -> None:
-    message = preflight_run["refusals"].get(name, "")
+    message = preflight_run["refusals"].get(HOST_OF[name], "")
     assert message and "-not-shown" not in message, message
 
 
