@@ -3,7 +3,8 @@
 The stand-in imitates Docker's install script for tests that cannot reach get.docker.com.
 These tests run it on the controller, only in ways that change nothing: bad input (it exits
 before doing anything) and DRY_RUN (it prints the commands instead of running them). The
-install path itself is proven inside test hosts by the molecule `standins` scenario. Where a
+install path itself is proven inside test hosts by molecule/shared/standins/checks/docker.yml
+(docker_engine_script's side effect). Where a
 test needs `docker` on PATH, a stand-in script answers instead of a real client.
 """
 

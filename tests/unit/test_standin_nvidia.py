@@ -2,10 +2,11 @@
 (molecule/shared/standins/nvidia/files/nvidia_ctk_standin.py; not NVIDIA's tool).
 
 The stand-in is installed as /usr/bin/nvidia-ctk by the stand-in toolkit packages in test
-hosts, where the molecule `standins` scenario proves the packages, the repository and the
---gpus hook. These tests pin down the logic a role relies on: `config --set` on config.toml
-(typed values, the key's own table, commented defaults, unknown keys refused like upstream),
-`cdi generate` only with the stand-in driver flag, and `cdi list` reading back the spec.
+hosts, where molecule/shared/standins/checks (docker_engine_script's side effect) proves the
+packages, the repository and the --gpus hook. These tests pin down the logic a role relies
+on: `config --set` on config.toml (typed values, the key's own table, commented defaults,
+unknown keys refused like upstream), `cdi generate` only with the stand-in driver flag, and
+`cdi list` reading back the spec.
 """
 
 from __future__ import annotations
