@@ -6,7 +6,8 @@
 #   tests/hosts/testhosts.sh mirror   print the Debian mirror debootstrap would use, and why
 #   tests/hosts/testhosts.sh start NAME IMAGE   start one test host and wait for systemd
 #   tests/hosts/testhosts.sh stop NAME          remove a test host and its Docker volume
-#   tests/hosts/testhosts.sh clean    remove test-host containers, network and images
+#   tests/hosts/testhosts.sh clean    remove test-host containers, network, images and the
+#                                     stand-in cache volume
 #
 # - Installs Debian's docker.io and debootstrap when missing (needs root and apt).
 # - Uses the Docker engine that answers; starts one only if none does, and never restarts
@@ -23,6 +24,14 @@
 # - debootstrap fetches from the Debian archive this machine's apt already uses (a site
 #   mirror included), found by `tests/hosts/testhosts.sh mirror`; DEBIAN_MIRROR=URL
 #   overrides it, and deb.debian.org is the fallback when apt names no Debian archive.
+#
+# State: images (gpuhost-testhost:*, labelled with their recipe hash), the network, $state_dir
+# (env, build logs, dockerd.log), and Docker volumes: NAME-docker, each test host's inner
+# /var/lib/docker (removed by `stop`), and gpuhost-standin-cache (TESTHOST_STANDIN_CACHE),
+# shared by every test host at /var/cache/gpuhost-standin: the Docker CE stand-in repository
+# built once per kind of host and unpacked by the others
+# (molecule/shared/standins/docker/files/build-standins.sh says what its key covers). `stop`
+# keeps it; `clean` or `docker volume rm gpuhost-standin-cache` clears it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +39,7 @@ root=$(cd "$here/../.." && pwd)
 state_dir=${TESTHOST_STATE_DIR:-$root/.cache/testhosts}
 image_repo=${TESTHOST_IMAGE_REPO:-gpuhost-testhost}
 network=${TESTHOST_NETWORK:-gpuhost-test}
+standin_cache=${TESTHOST_STANDIN_CACHE:-gpuhost-standin-cache}
 read -r -a suites <<<"${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13}"
 # SIMULATED Ubuntu hosts: NAME:BASE:RELEASE, a docker build layer over a Debian image above
 # (tests/hosts/ubuntu/README.md). 22.04 sits on Debian 12; 24.04 on Debian 13, whose apt
@@ -268,12 +278,13 @@ cmd_start() {
     fi
     # systemd stops cleanly on SIGRTMIN+3; systempaths=unconfined keeps /proc/sys writable for
     # the inner engine (only the CLI maps it, not the API); the inner /var/lib/docker needs a
-    # real volume (overlay on overlay fails).
+    # real volume (overlay on overlay fails). The stand-in cache volume is shared by all.
     docker run --detach --name="$name" --hostname="$name" --label=org.gpuhost.testhost=1 \
         --network="$network" --stop-signal=SIGRTMIN+3 --env=container=docker \
         --security-opt=seccomp=unconfined --security-opt=apparmor=unconfined \
         --security-opt=systempaths=unconfined --device-cgroup-rule='a *:* rwm' --cgroupns=host \
         --volume=/sys/fs/cgroup:/sys/fs/cgroup:rw --volume="$name-docker:/var/lib/docker" \
+        --volume="$standin_cache:/var/cache/gpuhost-standin" \
         --tmpfs=/run --tmpfs=/run/lock --tmpfs=/tmp "${powers[@]}" \
         "$image" /lib/systemd/systemd >/dev/null
     local state="" _
@@ -291,6 +302,7 @@ cmd_start() {
     die "test host $name did not boot (systemd: ${state:-no answer})"
 }
 
+# The host's own volume only: the shared stand-in cache stays for the next host.
 cmd_stop() {
     docker rm --force --volumes "$1" >/dev/null 2>&1 || true
     docker volume rm --force "$1-docker" >/dev/null 2>&1 || true
@@ -301,6 +313,7 @@ cmd_clean() {
     docker ps -aq --filter label=org.gpuhost.testhost=1 | xargs -r docker rm -f >/dev/null
     docker network rm "$network" >/dev/null 2>&1 || true
     docker images -q "$image_repo" | xargs -r docker rmi -f >/dev/null
+    docker volume rm --force "$standin_cache" >/dev/null 2>&1 || true
     rm -f "$state_dir/env"
 }
 

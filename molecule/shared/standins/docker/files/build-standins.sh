@@ -16,12 +16,34 @@
 # asked for the wrong suite installs packages that say so).
 # The CLI plugins are small shell scripts that answer the docker CLI's plugin protocol.
 #
-# Prints "STANDIN: built" when it (re)built the repository and "STANDIN: up to date" when a
-# stamp shows the repository was already built from the same inputs.
+# Prints "STANDIN: built" when it (re)built or restored the repository and "STANDIN: up to
+# date" when a stamp shows the repository was already built from the same inputs.
+#
+# Shared cache: test hosts started by tests/hosts/testhosts.sh mount one Docker volume,
+# gpuhost-standin-cache, at /var/cache/gpuhost-standin (STANDIN_CACHE_DIR). After a build the
+# script stores linux/ and the signing key's GNUPGHOME there as docker-<key>.tar; a host that
+# must build unpacks that tar instead (about 2 s instead of about 17). The key is the sha256
+# of inputs_digest (this script, the versions asked for, distro, suites, codename,
+# VERSION_ID, architecture) and of what apt would download now: package, Version and SHA256
+# of the candidate docker.io, containerd, runc, tini, rootlesskit and docker-cli. So only the
+# same kind of host (same image, so the same dpkg-deb, apt-ftparchive and gpg) with the same
+# apt candidates shares a tar, and a Debian point release or any edit of this script makes a
+# new key. That is safe because the build reads nothing else: a restored tree is the tree the
+# first host of that kind built, and a local build would differ from it only in timestamps
+# (inside the .debs, so in their bytes and the index checksums) and in the throwaway signing
+# key and signatures; control fields, file lists, modes and file contents are the same. The
+# signing key travels with the tree, so the served gpg file, the signatures and a later
+# rebuild on this host (which keeps the key, as before) agree. Only a host without a signing
+# key of its own yet takes a tar; one that has (it built before) builds as before, keeping
+# its key. Without the directory (a host started by an older harness) the script builds as
+# before. A tar is written to a temporary name in the same folder and renamed, so a reader
+# never sees half of one; tars unused for 14 days are removed. Clear the cache:
+# docker volume rm gpuhost-standin-cache (or tests/hosts/testhosts.sh clean).
 set -euo pipefail
 
 serve_dir=${STANDIN_SERVE_DIR:-/srv/standin}
 work_dir=${STANDIN_WORK_DIR:-/var/lib/gpuhost-standin}
+cache_dir=${STANDIN_CACHE_DIR:-/var/cache/gpuhost-standin}
 stable_versions=${STANDIN_STABLE_VERSIONS:-27.5.1 28.0.4}
 test_versions=${STANDIN_TEST_VERSIONS:-28.1.0~rc.1}
 buildx_version=${STANDIN_BUILDX_VERSION:-0.21.2}
@@ -378,6 +400,71 @@ write_indexes() {
     gpgconf --kill gpg-agent 2>/dev/null || true
 }
 
+# ---- shared cache -------------------------------------------------------------------------
+
+# Package, Version and SHA256 of each .deb apt would download now, one line a package;
+# docker-cli too (only Debian 13 has it; fetched when docker.io lacks the CLI), else empty.
+candidate_debs() {
+    local pkg
+    for pkg in docker.io containerd runc tini rootlesskit docker-cli; do
+        printf '%s:' "$pkg"
+        { apt-cache show --no-all-versions "$pkg" 2>/dev/null || true; } |
+            awk '/^(Version|SHA256): / { printf " %s", $2 } END { print "" }'
+    done
+}
+
+# Prints the cache key for inputs digest $1, or nothing when apt names no candidate for one of
+# the packages every build downloads (no package lists: the build will say why it fails).
+cache_key() {
+    local candidates
+    candidates=$(candidate_debs)
+    awk -F: '$1 != "docker-cli" && $2 == "" { missing = 1 } END { exit missing }' <<<"$candidates" ||
+        return 0
+    printf '%s\n%s\n' "$1" "$candidates" | sha256sum | cut -d' ' -f1
+}
+
+# Unpacks the tar $1 (linux/ and gnupg/) in place of the repository and the signing key. Fails,
+# changing nothing served, when the tar cannot be read or lacks a suite's signed index.
+restore_from_cache() {
+    local archive=$1 staging=$work_dir/restore s
+    rm -rf "$staging" && mkdir -p "$staging"
+    if ! tar -xf "$archive" -C "$staging" 2>/dev/null; then
+        rm -rf "$staging"
+        return 1
+    fi
+    for s in $suites; do
+        [[ -f $staging/linux/$distro/dists/$s/InRelease && -f $staging/linux/$distro/gpg ]] || {
+            rm -rf "$staging"
+            return 1
+        }
+    done
+    [[ -d $staging/gnupg ]] || { rm -rf "$staging"; return 1; }
+    rm -rf "$serve_dir/linux" "$work_dir/gnupg"
+    mv "$staging/linux" "$serve_dir/linux"
+    mv "$staging/gnupg" "$work_dir/gnupg"
+    rm -rf "$staging"
+    # Its age says when it was last used: pruning keeps what hosts still restore.
+    touch "$archive"
+}
+
+# Stores the built repository and its signing key as the tar $1: written to a temporary name
+# in the same folder and renamed, so a host unpacking it never reads a half-written file. A
+# failure here costs the next host a build, never this one its repository.
+save_to_cache() {
+    local archive=$1 tmp
+    tmp=$(mktemp "$cache_dir/.docker-tmp.XXXXXX") || return 0
+    # gpg-agent's sockets (S.gpg-agent*) are not files a tar can carry.
+    if tar -cf "$tmp" --exclude='gnupg/S.*' -C "$serve_dir" linux -C "$work_dir" gnupg &&
+        mv -f "$tmp" "$archive"; then
+        say "stored the repository in the shared cache: $archive"
+    else
+        rm -f "$tmp"
+        say "could not store the repository in the shared cache $cache_dir"
+    fi
+    find "$cache_dir" -maxdepth 1 -type f \( -name 'docker-*.tar' -o -name '.docker-tmp.*' \) \
+        -mtime +14 -delete 2>/dev/null || true
+}
+
 main() {
     local want
     want=$(inputs_digest)
@@ -390,6 +477,23 @@ main() {
     dl=$work_dir/debs
     x=$work_dir/build
     rm -rf "$x" "$serve_dir/linux" "$stamp"
+
+    # The shared cache, when the test host has it (tests/hosts/testhosts.sh mounts it).
+    local key="" cached=""
+    if [[ -d $cache_dir && -w $cache_dir ]]; then
+        key=$(cache_key "$want")
+        [[ -n $key ]] && cached=$cache_dir/docker-$key.tar
+    fi
+    # Only a host without a signing key of its own takes the cached one (see the header).
+    if [[ -n $cached && -f $cached && ! -e $work_dir/gnupg ]]; then
+        if restore_from_cache "$cached"; then
+            echo "$want" >"$stamp"
+            say "restored the repository from the shared cache (key $key)"
+            echo "STANDIN: built"
+            return 0
+        fi
+        say "could not restore $cached: building"
+    fi
     mkdir -p "$x" "$repo"
 
     say "downloading Debian's packages"
@@ -417,6 +521,7 @@ main() {
         write_indexes
     done
     rm -rf "$x" "$dl"
+    if [[ -n $cached ]]; then save_to_cache "$cached"; fi
     echo "$want" >"$stamp"
     echo "STANDIN: built"
 }
