@@ -4,13 +4,14 @@ Role inputs: the real preflight play of playbooks/site.yml (its first play, ever
 site) runs once, in check mode, against one inventory of local hosts (ansible_connection local,
 no become). A host carries at most one bad case per role, as host variables (the preflight
 checks every role and names each refused one, so cases of different roles share a host: a
-host per case made this the slowest unit test); a case that changes what the host is read as
-(host_facts' own inputs, which stop the preflight before the other roles) has a host of its
-own. A "good" host carries none. It only reads this machine (the preflight's tasks are read-only:
-/etc/passwd and /etc/group through docker_access_facts and getent). Each bad host must fail in
-the preflight play with a message that names the host, the role, the variable and the value,
-and ends "Nothing on HOST was changed."; the good host must pass, so a rule that refuses
-everything cannot pass these tests. Host changes (what the refusal leaves unchanged on a real
+host per case made this the slowest unit test). A case has a host of its own when it cannot
+share: host_facts' own inputs stop the preflight before the other roles, and a variable that
+another role also reads would be refused by that role too (ALONE). A "good" host carries
+none. It only reads this machine (the preflight's tasks are read-only: /etc/passwd and
+/etc/group through docker_access_facts and getent). Each bad host must fail in the preflight
+play with a message that names the host, the role, the variable and the value, and ends
+"Nothing on HOST was changed."; the good host must pass, so a rule that refuses everything
+cannot pass these tests. Host changes (what the refusal leaves unchanged on a real
 host) are asserted by molecule/bad_input, not here.
 
 CLI inputs: provision.py's own refusals (exit 4, one line naming the input), with the runner
@@ -245,35 +246,23 @@ def _reads(role: str, variable: str) -> bool:
 # Cases that cannot share a host: host_facts' refusal stops the preflight before any other
 # role is checked, and a value another role also reads (gpu_verify_users defaults to
 # docker_access_users) is refused by that role too, naming a case it does not own.
+_ROLES = {case[0] for case in ROLE_CASES.values()}
 ALONE = {name for name, (role, variables, _) in ROLE_CASES.items()
          if role == "host_facts" or any(_reads(other, variable) for variable in variables
-                                        for other in {case[0] for case in ROLE_CASES.values()}
-                                        if other != role)}
-
-
-def _clash(a: str, b: str) -> bool:
-    (role_a, vars_a, _), (role_b, vars_b, _) = ROLE_CASES[a], ROLE_CASES[b]
-    return (role_a == role_b or any(_reads(role_b, v) for v in vars_a)
-            or any(_reads(role_a, v) for v in vars_b))
+                                        for other in _ROLES - {role})}
 
 
 def _hosts_of_cases() -> dict[str, str]:
-    """case -> the inventory host that carries it: its own, or the first shared host where no
-    case of the same role, and none whose role reads its variables (or the reverse), is."""
+    """case -> the inventory host that carries it: its own (ALONE), or shared-N, which carries
+    the N-th shareable case of each role (so never two cases of one role)."""
     placed: dict[str, str] = {}
-    shared: list[list[str]] = []
-    for name in ROLE_CASES:
+    per_role: dict[str, int] = {}
+    for name, (role, _, _) in ROLE_CASES.items():
         if name in ALONE:
             placed[name] = name
-            continue
-        for index, cases in enumerate(shared):
-            if not any(_clash(name, other) for other in cases):
-                cases.append(name)
-                placed[name] = f"shared-{index + 1:02d}"
-                break
         else:
-            shared.append([name])
-            placed[name] = f"shared-{len(shared):02d}"
+            per_role[role] = per_role.get(role, 0) + 1
+            placed[name] = f"shared-{per_role[role]:02d}"
     return placed
 
 

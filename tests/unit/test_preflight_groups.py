@@ -117,6 +117,25 @@ def test_an_enable_switch_the_preflight_defaults_to_false_is_false_in_its_role()
             assert defaults[variable] is False, (role, variable)
 
 
+@pytest.mark.parametrize("role", OPTIONAL)
+def test_the_rule_is_the_one_the_role_itself_runs_by(role: str) -> None:
+    """A host outside the group never runs the role: so every task of the role's main.yml
+    but the host_facts look and its lines of output must run under the same rule (or a narrower
+    one: the rule and more). A role
+    that gained work outside it (a clean-up on every host, say) fails here."""
+    rule = re.sub(r"\s*\|\s*default\(false\)", "", OPTIONAL[role]["wanted"]).strip("{} ")
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(
+        encoding="utf-8"))
+    guarded = [t for t in tasks if "host_facts" not in str(t.get("ansible.builtin.include_role"))
+               and "ansible.builtin.debug" not in t]
+    assert guarded, role
+    for task in guarded:
+        when = str(task.get("when", ""))
+        # Narrowed further (rule and ...) is fine; widened (or ...) or unguarded is not.
+        assert when == rule or (when.startswith(f"{rule} and ") and " or " not in when), (
+            role, task["name"], when)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_a_host_reaches_the_plays_it_needs_and_no_other(name: str,
                                                         outcome: dict[str, Any]) -> None:
