@@ -252,17 +252,30 @@ ALONE = {name for name, (role, variables, _) in ROLE_CASES.items()
                                         for other in _ROLES - {role})}
 
 
+# The preflight puts an optional role through its rules only on the hosts it will run on: the
+# cases of the roles bound to a kind of host sit on shared hosts forced to that kind, a block of
+# hosts per kind so that no host carries two kinds.
+KIND_OF_ROLE = {"nvidia_container_toolkit": "dgpu", "jetson_container_runtime": "jetson"}
+
+
 def _hosts_of_cases() -> dict[str, str]:
     """case -> the inventory host that carries it: its own (ALONE), or shared-N, which carries
-    the N-th shareable case of each role (so never two cases of one role)."""
+    the N-th shareable case of each role (so never two cases of one role); the cases of a
+    kind-bound role start after the hosts of the kinds before it."""
     placed: dict[str, str] = {}
     per_role: dict[str, int] = {}
+    shareable = [name for name in ROLE_CASES if name not in ALONE]
+    offset: dict[str, int] = {}
+    for kind_role in KIND_OF_ROLE:
+        offset[kind_role] = sum(offset.values()) + sum(
+            1 for name in shareable if ROLE_CASES[name][0] == kind_role)
+    start = dict(zip(KIND_OF_ROLE, [0, *list(offset.values())[:-1]], strict=True))
     for name, (role, _, _) in ROLE_CASES.items():
         if name in ALONE:
             placed[name] = name
         else:
             per_role[role] = per_role.get(role, 0) + 1
-            placed[name] = f"shared-{per_role[role]:02d}"
+            placed[name] = f"shared-{start.get(role, 0) + per_role[role]:02d}"
     return placed
 
 
@@ -292,6 +305,8 @@ def _inventory(directory: Path) -> Path:
     hosts = {"good": dict(local)}
     for name, case in ROLE_CASES.items():
         hosts.setdefault(HOST_OF[name], dict(local)).update(case[1])
+        if case[0] in KIND_OF_ROLE and name not in ALONE:
+            hosts[HOST_OF[name]]["host_facts_force_kind"] = KIND_OF_ROLE[case[0]]
     hosts[TWO_ROLES] = {**local, **ROLE_CASES["method-choice"][1],
                         **ROLE_CASES["verify-cpus-zero"][1]}
     path = directory / "inventory.yml"

@@ -118,3 +118,16 @@ def test_the_checker_names_what_is_wrong(plays: list[dict[str, Any]], expected: 
 
 def test_the_checker_passes_a_covered_playbook() -> None:
     assert preflight_problems([_PREFLIGHT_PLAY, _play("host_facts", "docker_engine")]) == []
+
+
+def test_no_two_roles_declare_the_same_variable() -> None:
+    """The preflight checks every role's argument_specs in one merged spec
+    (roles/preflight/tasks/main.yml): a variable two roles declared would keep only one
+    declaration, and the other role's type or choices would silently go unchecked."""
+    owners: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        specs = yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"]
+        for option in (specs.get("main", {}).get("options") or {}):
+            owners.setdefault(option, []).append(path.parts[-3])
+    assert len(owners) > 50
+    assert {name: roles for name, roles in owners.items() if len(roles) > 1} == {}

@@ -1,4 +1,5 @@
-"""The preflight's groups for site.yml's optional plays (roles/preflight/tasks/groups.yml).
+"""The preflight's groups for site.yml's optional plays (roles/preflight/tasks/wanted.yml and
+groups.yml).
 
 One local ansible-playbook run, one inventory host per case, provision_host from the STAND-IN
 facts module (tests/playbook_runner.py): the preflight's grouping tasks, then a play per optional
@@ -55,6 +56,8 @@ def _play() -> str:
                  "site_roles": ALL_ROLES},
         "tasks": [
             {"name": "Stand-in provision_host", "standin_facts": {"fact": "{{ case_fact }}"}},
+            {"name": "Wanted", "ansible.builtin.include_role": {"name": "preflight",
+                                                                 "tasks_from": "wanted"}},
             {"name": "Group", "ansible.builtin.include_role": {"name": "preflight",
                                                                 "tasks_from": "groups"}},
         ],
