@@ -4,6 +4,8 @@
 #   ./test.sh                    everything
 #   ./test.sh lint               ruff, yamllint, ansible-lint (production profile)
 #   ./test.sh unit               pytest unit tests
+#   ./test.sh collection         build and install the gpuhost.toolkit collection, run a role
+#                                from it on a test host (tests/collection)
 #   ./test.sh hosts              test-host harness: Docker engine, images, network
 #   ./test.sh molecule [S ...]   molecule scenarios (all, or the ones named)
 #   ./test.sh images             build docker/gpu-dev on the test-host engine, check its sshd
@@ -34,6 +36,18 @@ tier_unit() {
     say "unit: pytest"
     mkdir -p .cache
     python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit
+}
+
+tier_collection() {
+    # A test host of its own, so under the same lock as molecule.
+    tier_hosts || return 1
+    local settings
+    settings=$(tests/hosts/testhosts.sh env) || return 1
+    say "collection: build, install, run gpuhost.toolkit.host_facts"
+    mkdir -p .cache
+    (set -a; eval "$settings"; set +a
+     flock /tmp/gpuhost-molecule.lock python -m pytest -q -p no:cacheprovider \
+         --junitxml=.cache/junit-collection.xml tests/collection)
 }
 
 tier_images() {
@@ -109,6 +123,7 @@ setup
 case ${1:-all} in
     lint) tier_lint ;;
     unit) tier_unit ;;
+    collection) tier_collection ;;
     hosts) tier_hosts ;;
     molecule) shift; tier_molecule "$@" ;;
     images) tier_images ;;
@@ -116,15 +131,17 @@ case ${1:-all} in
         started=$SECONDS
         rc=0
         # A JUnit file left by an earlier run must not be counted as this run's.
-        rm -f .cache/junit-unit.xml .cache/junit-images.xml
+        rm -f .cache/junit-unit.xml .cache/junit-collection.xml .cache/junit-images.xml
         # Lint fails fast: nothing else is worth running on code that does not pass it.
         tier_lint
         tier_unit || rc=1
+        tier_collection || rc=1
         tier_molecule || rc=1
         tier_images || rc=1
         printf '\ntiers finished in %d s\n' $((SECONDS - started)) >&2
-        summary "$molecule_passed" "$molecule_failed" .cache/junit-unit.xml .cache/junit-images.xml
+        summary "$molecule_passed" "$molecule_failed" .cache/junit-unit.xml \
+            .cache/junit-collection.xml .cache/junit-images.xml
         exit "$rc"
         ;;
-    *) echo "usage: $0 [lint|unit|hosts|molecule [SCENARIO...]|images]" >&2; exit 2 ;;
+    *) echo "usage: $0 [lint|unit|collection|hosts|molecule [SCENARIO...]|images]" >&2; exit 2 ;;
 esac

@@ -70,12 +70,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ansible.module_utils.gpuhost_docker_restart import (
-    STATE_DIR,
-    RestartStateError,
-    request,
-    writer_facts,
-)
+# The toolkit's module_utils: ansible.module_utils.gpuhost_* from a checkout (ansible.cfg's
+# module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
+# whichever it finds (imports inside try are optional to its dependency finder).
+try:
+    from ansible.module_utils.gpuhost_docker_restart import (
+        STATE_DIR,
+        RestartStateError,
+        request,
+        writer_facts,
+    )
+except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_docker_restart import (
+        STATE_DIR,
+        RestartStateError,
+        request,
+        writer_facts,
+    )
 
 UNITS_TO_RESTART = {
     "docker.service": ["docker.service"],

@@ -198,23 +198,49 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_checks import CHECKS
-from ansible.module_utils.gpuhost_fact import ProvisionHost
-from ansible.module_utils.gpuhost_host import Cmd, module_runner
-from ansible.module_utils.gpuhost_nvidia import (
-    DRIVER_FIX,
-    NO_GPU_TEXT,
-    NVIDIA_ERRORS,
-    Known,
-    derive_kind,
-    first_known,
-    is_nvidia_gpu,
-    jetpack_for_l4t,
-    known,
-    parse_smi_list,
-    parse_tegra_release,
-    pci_record,
-)
+
+# The toolkit's module_utils: ansible.module_utils.gpuhost_* from a checkout (ansible.cfg's
+# module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
+# whichever it finds (imports inside try are optional to its dependency finder).
+try:
+    from ansible.module_utils.gpuhost_checks import CHECKS
+    from ansible.module_utils.gpuhost_fact import ProvisionHost
+    from ansible.module_utils.gpuhost_host import Cmd, module_runner
+    from ansible.module_utils.gpuhost_nvidia import (
+        DRIVER_FIX,
+        NO_GPU_TEXT,
+        NVIDIA_ERRORS,
+        Known,
+        derive_kind,
+        first_known,
+        is_nvidia_gpu,
+        jetpack_for_l4t,
+        known,
+        parse_smi_list,
+        parse_tegra_release,
+        pci_record,
+    )
+except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_checks import CHECKS
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_fact import ProvisionHost
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_host import (
+        Cmd,
+        module_runner,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_nvidia import (
+        DRIVER_FIX,
+        NO_GPU_TEXT,
+        NVIDIA_ERRORS,
+        Known,
+        derive_kind,
+        first_known,
+        is_nvidia_gpu,
+        jetpack_for_l4t,
+        known,
+        parse_smi_list,
+        parse_tegra_release,
+        pci_record,
+    )
 
 CDI_SPECS = ("/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml")
 MARKER = "gpu-verify-ok"

@@ -165,7 +165,17 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_host import Cmd, module_runner
+
+# The toolkit's module_utils: ansible.module_utils.gpuhost_* from a checkout (ansible.cfg's
+# module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
+# whichever it finds (imports inside try are optional to its dependency finder).
+try:
+    from ansible.module_utils.gpuhost_host import Cmd, module_runner
+except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_host import (
+        Cmd,
+        module_runner,
+    )
 
 Runner = Callable[[list[str]], Cmd]
 DOCKERD_VERSION = re.compile(r"Docker version (\d+(?:\.\d+)*)")

@@ -308,38 +308,85 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE, WRITTEN_FACT
-from ansible.module_utils.gpuhost_fact import (
-    SCHEMA_VERSION,
-    ArchFact,
-    DockerFact,
-    DriverFact,
-    EnrootFact,
-    JetsonFact,
-    KernelFact,
-    OsFact,
-    PackageFact,
-    PciGpu,
-    ProvisionHost,
-    SmiFact,
-    SmiGpu,
-    ToolkitFact,
-    UnitFact,
-)
-from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, Exec, module_executor
-from ansible.module_utils.gpuhost_nvidia import (
-    KINDS,
-    NO_GPU_TEXT,
-    NVIDIA_VENDOR,
-    classify_nvidia_smi_error,
-    derive_kind,
-    is_nvidia_gpu,
-    jetpack_for_l4t,
-    parse_smi_list,
-    parse_tegra_release,
-    pci_record,
-    soc_from_compatible,
-)
+
+# The toolkit's module_utils: ansible.module_utils.gpuhost_* from a checkout (ansible.cfg's
+# module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
+# whichever it finds (imports inside try are optional to its dependency finder).
+try:
+    from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE, WRITTEN_FACT
+    from ansible.module_utils.gpuhost_fact import (
+        SCHEMA_VERSION,
+        ArchFact,
+        DockerFact,
+        DriverFact,
+        EnrootFact,
+        JetsonFact,
+        KernelFact,
+        OsFact,
+        PackageFact,
+        PciGpu,
+        ProvisionHost,
+        SmiFact,
+        SmiGpu,
+        ToolkitFact,
+        UnitFact,
+    )
+    from ansible.module_utils.gpuhost_host import Cmd, CommandRunner, Exec, module_executor
+    from ansible.module_utils.gpuhost_nvidia import (
+        KINDS,
+        NO_GPU_TEXT,
+        NVIDIA_VENDOR,
+        classify_nvidia_smi_error,
+        derive_kind,
+        is_nvidia_gpu,
+        jetpack_for_l4t,
+        parse_smi_list,
+        parse_tegra_release,
+        pci_record,
+        soc_from_compatible,
+    )
+except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_docker_restart import (
+        STATE_DIR,
+        STATE_FILE,
+        WRITTEN_FACT,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_fact import (
+        SCHEMA_VERSION,
+        ArchFact,
+        DockerFact,
+        DriverFact,
+        EnrootFact,
+        JetsonFact,
+        KernelFact,
+        OsFact,
+        PackageFact,
+        PciGpu,
+        ProvisionHost,
+        SmiFact,
+        SmiGpu,
+        ToolkitFact,
+        UnitFact,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_host import (
+        Cmd,
+        CommandRunner,
+        Exec,
+        module_executor,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_nvidia import (
+        KINDS,
+        NO_GPU_TEXT,
+        NVIDIA_VENDOR,
+        classify_nvidia_smi_error,
+        derive_kind,
+        is_nvidia_gpu,
+        jetpack_for_l4t,
+        parse_smi_list,
+        parse_tegra_release,
+        pci_record,
+        soc_from_compatible,
+    )
 
 # Common datacenter/workstation parts; lspci names win when lspci is installed.
 GPU_NAMES: dict[str, str] = {
