@@ -11,7 +11,8 @@
 #   ./test.sh images             build docker/gpu-dev on the test-host engine, check its sshd
 #
 # Environment: TESTHOST_MODE=auto|privileged|caps (see tests/hosts/testhosts.sh),
-# PYTHON (interpreter for the venv), MOLECULE_SCENARIOS (space-separated, for `molecule`).
+# PYTHON (interpreter for the venv), UNIT_PYTHONS (the unit tier's other interpreters; default:
+# every python3.10 and later on PATH but the venv's), MOLECULE_SCENARIOS (space-separated, for `molecule`).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,9 +34,37 @@ tier_lint() {
 }
 
 tier_unit() {
-    say "unit: pytest"
+    say "unit: pytest ($(python --version 2>&1))"
     mkdir -p .cache
-    python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit
+    local rc=0 py version
+    python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit || rc=1
+    # The unit tier again on every other controller Python this machine has (requirements.txt
+    # gives each its own ansible-core: 2.17 on 3.10, 2.19 on 3.11, 2.21 on 3.12 and later), each
+    # in its own venv made by setup.sh. UNIT_PYTHONS names them instead (even the main one).
+    for py in $(other_pythons); do
+        version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+        say "unit: pytest (Python $version, .venv-py$version)"
+        PYTHON=$py VENV=.venv-py$version ./setup.sh --test || { rc=1; continue; }
+        (PATH="$PWD/.venv-py$version/bin:$PATH"
+         python -m pytest -q -p no:cacheprovider --junitxml=".cache/junit-unit-py$version.xml" \
+             tests/unit) || rc=1
+    done
+    return "$rc"
+}
+
+# Interpreters from 3.10 on, other than the main venv's, one per version.
+other_pythons() {
+    if [[ -n ${UNIT_PYTHONS:-} ]]; then
+        printf '%s\n' $UNIT_PYTHONS
+        return 0
+    fi
+    local main minor py
+    main=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    for minor in 10 11 12 13 14; do
+        py=$(command -v "python3.$minor" 2>/dev/null) || continue
+        [[ $py == "$PWD"/.venv* || 3.$minor == "$main" ]] && continue
+        printf '%s\n' "$py"
+    done
 }
 
 tier_collection() {
@@ -131,7 +160,7 @@ case ${1:-all} in
         started=$SECONDS
         rc=0
         # A JUnit file left by an earlier run must not be counted as this run's.
-        rm -f .cache/junit-unit.xml .cache/junit-collection.xml .cache/junit-images.xml
+        rm -f .cache/junit-unit*.xml .cache/junit-collection.xml .cache/junit-images.xml
         # Lint fails fast: nothing else is worth running on code that does not pass it.
         tier_lint
         tier_unit || rc=1
@@ -139,7 +168,7 @@ case ${1:-all} in
         tier_molecule || rc=1
         tier_images || rc=1
         printf '\ntiers finished in %d s\n' $((SECONDS - started)) >&2
-        summary "$molecule_passed" "$molecule_failed" .cache/junit-unit.xml \
+        summary "$molecule_passed" "$molecule_failed" .cache/junit-unit*.xml \
             .cache/junit-collection.xml .cache/junit-images.xml
         exit "$rc"
         ;;
