@@ -223,6 +223,18 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
                           {"container_service_containers": [{"name": "web", "image": "busybox",
                                                              "command": "sleep 1"}],
                            "container_service_enabled": True}, "command is not a list"),
+    "pull-no-url": ("ansible_pull", {"ansible_pull_url": "", "ansible_pull_enabled": True},
+                    "the git URL of this project"),
+    "pull-url-password": ("ansible_pull",
+                          {"ansible_pull_url": "https://robot:pull-pw-not-shown@git.example/p.git",
+                           "ansible_pull_enabled": True}, "holds a user name or password"),
+    "pull-playbook-absolute": ("ansible_pull",
+                               {"ansible_pull_playbook": "/etc/passwd.yml",
+                                "ansible_pull_url": "file:///srv/gpuhost.git",
+                                "ansible_pull_enabled": True}, "relative to the checkout"),
+    "pull-tags-space": ("ansible_pull", {"ansible_pull_tags": ["a b"],
+                                         "ansible_pull_url": "file:///srv/gpuhost.git",
+                                         "ansible_pull_enabled": True}, '["a b"]'),
 }
 
 
@@ -385,7 +397,8 @@ def test_a_shared_host_names_each_of_its_refused_roles(preflight_run: dict[str, 
         assert message.count("was changed") == 1, message
 
 
-@pytest.mark.parametrize("name", ["mirror-url-credentials", "ra-username-colon"])
+@pytest.mark.parametrize("name", ["mirror-url-credentials", "ra-username-colon",
+                                  "pull-url-password"])
 def test_a_refusal_never_shows_a_password(name: str, preflight_run: dict[str, Any]) -> None:
     message = preflight_run["refusals"].get(HOST_OF[name], "")
     assert message and "-not-shown" not in message, message

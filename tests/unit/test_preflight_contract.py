@@ -65,13 +65,31 @@ def preflight_problems(plays: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+IMPORT_KEYS = ("ansible.builtin.import_playbook", "import_playbook")
+
+
 def load(path: Path) -> list[dict[str, Any]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """The plays of a playbook, with each import_playbook replaced by the imported plays (a
+    playbook that imports site.yml, such as pull.yml, is held to site.yml's preflight)."""
+    plays: list[dict[str, Any]] = []
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        imported = next((entry[key] for key in IMPORT_KEYS if key in entry), None)
+        plays.extend(load(path.parent / imported) if imported else [entry])
+    return plays
 
 
 def test_playbooks_are_found() -> None:
     assert {p.name for p in PLAYBOOKS} >= {"site.yml", "docker.yml", "access.yml", "facts.yml",
-                                            "verify.yml"}
+                                            "verify.yml", "pull.yml"}
+
+
+def test_pull_yml_runs_site_yml_on_the_node_itself() -> None:
+    """What ansible-pull runs (roles/ansible_pull): site.yml's plays, with connection local
+    whatever an inventory says (play variables outrank inventory variables)."""
+    entries = yaml.safe_load((ROOT / "playbooks" / "pull.yml").read_text(encoding="utf-8"))
+    assert [e.get("ansible.builtin.import_playbook") for e in entries] == ["site.yml"]
+    assert entries[0]["vars"] == {"ansible_connection": "local"}
+    assert load(ROOT / "playbooks" / "pull.yml") == load(ROOT / "playbooks" / "site.yml")
 
 
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: p.name)

@@ -37,8 +37,9 @@ CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
     "jetson": ({"case_fact": _fact("jetson")}, {"jetson_container_runtime"}),
     "cpu-everything-on": ({"case_fact": _fact("cpu"), "apt_mirror_enabled": True,
                            "enroot_enabled": True, "registry_auth_enabled": True,
-                           "container_service_enabled": True},
-                          {"apt_mirror", "enroot", "registry_auth", "container_service"}),
+                           "container_service_enabled": True, "ansible_pull_enabled": True},
+                          {"apt_mirror", "enroot", "registry_auth", "container_service",
+                           "ansible_pull"}),
     # -e key=value gives strings; provision.py types them, a plain ansible-playbook run does not.
     "dgpu-enroot-as-strings": ({"case_fact": _fact("dgpu"), "enroot_enabled": "true",
                                 "apt_mirror_enabled": "false"},
