@@ -5,7 +5,15 @@
 #   tests/hosts/testhosts.sh env      print the settings molecule reads (after `up`)
 #   tests/hosts/testhosts.sh mirror   print the Debian mirror debootstrap would use, and why
 #   tests/hosts/testhosts.sh start NAME IMAGE   start one test host and wait for systemd
-#   tests/hosts/testhosts.sh stop NAME          remove a test host and its Docker volume
+#   tests/hosts/testhosts.sh start --ssh NAME IMAGE
+#                                     the same, then sshd with the harness's key (below);
+#                                     prints the host's address on the test network
+#   tests/hosts/testhosts.sh ssh-fleet N PREFIX IMAGE [INVENTORY]
+#                                     start N SSH test hosts PREFIX-1..PREFIX-N (a few at a
+#                                     time) and write their SSH inventory (YAML; default
+#                                     $state_dir/ssh/PREFIX.yml), the path on stdout
+#   tests/hosts/testhosts.sh ssh-fleet-stop PREFIX   remove the hosts ssh-fleet started
+#   tests/hosts/testhosts.sh stop NAME...       remove test hosts and their Docker volumes
 #   tests/hosts/testhosts.sh clean    remove test-host containers, network, images and the
 #                                     stand-in cache volume
 #
@@ -32,6 +40,17 @@
 # built once per kind of host and unpacked by the others
 # (molecule/shared/standins/docker/files/build-standins.sh says what its key covers). `stop`
 # keeps it; `clean` or `docker volume rm gpuhost-standin-cache` clears it.
+#
+# SSH test hosts (fleet benchmarks, molecule platforms with `ssh: true`): the images carry
+# openssh-server, disabled (docker-exec hosts run no sshd). `start --ssh` makes the host's own
+# host keys, authorises the harness's key ($state_dir/ssh/id_ed25519, generated once, never
+# committed: .cache/ is ignored), starts sshd and records the host's ed25519 key in
+# $state_dir/ssh/known_hosts under its IP address. Ansible checks host keys against that
+# file only (the inventory's ansible_ssh_common_args: UserKnownHostsFile=that file,
+# StrictHostKeyChecking=yes); nothing is disabled globally. The key is read through
+# `docker exec`, a channel the controller already trusts. The controller reaches the hosts
+# at their address on the test network (a bridge of the local engine): `start --ssh` fails
+# naming the address when it cannot (an engine on another machine, DOCKER_HOST).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +66,11 @@ read -r -a suites <<<"${TESTHOST_SUITES:-bookworm:debian12 trixie:debian13}"
 # Debian 12's (2.6, 3.11, 252).
 read -r -a ubuntu_hosts <<<"${TESTHOST_UBUNTU:-ubuntu2204:debian12:jammy ubuntu2404:debian13:noble}"
 fallback_mirror=http://deb.debian.org/debian
+ssh_dir=$state_dir/ssh
+ssh_key=$ssh_dir/id_ed25519
+ssh_known_hosts=$ssh_dir/known_hosts
+# How many hosts ssh-fleet boots at once (systemd boots are CPU-bound on small machines).
+start_jobs=${TESTHOST_START_JOBS:-4}
 
 say() { printf 'testhosts: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -59,6 +83,8 @@ need_packages() {
         missing+=(docker-cli)
     fi
     command -v debootstrap >/dev/null || missing+=(debootstrap)
+    # The controller's ssh client (ansible's ssh connection, SSH test hosts).
+    { command -v ssh && command -v ssh-keygen; } >/dev/null || missing+=(openssh-client)
     [[ -x /bin/busybox ]] || missing+=(busybox-static)
     ((${#missing[@]} == 0)) && return 0
     [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; run: sudo apt-get install ${missing[*]}"
@@ -249,6 +275,8 @@ detect_mode() {
     printf 'TESTHOST_MODE=%s\nTESTHOST_PRIVILEGED=%s\nTESTHOST_IMAGE_REPO=%s\nTESTHOST_NETWORK=%s\n' \
         "$mode" "$([[ $mode == privileged ]] && echo true || echo false)" "$image_repo" "$network" \
         >"$state_dir/env"
+    # Where SSH test hosts' keys are recorded (molecule's ssh options read it).
+    printf 'TESTHOST_SSH_KEY=%s\nTESTHOST_SSH_KNOWN_HOSTS=%s\n' "$ssh_key" "$ssh_known_hosts" >>"$state_dir/env"
     say "test hosts run in '$mode' mode (override with TESTHOST_MODE=privileged|caps)"
 }
 
@@ -302,10 +330,119 @@ cmd_start() {
     die "test host $name did not boot (systemd: ${state:-no answer})"
 }
 
+# ---- SSH test hosts --------------------------------------------------------------------
+
+# The harness's key pair, made once (under a lock: ssh-fleet starts hosts in parallel).
+ensure_ssh_key() {
+    command -v ssh >/dev/null && command -v ssh-keygen >/dev/null \
+        || die "no ssh client on this machine: run '$0 up' (installs openssh-client) or apt-get install openssh-client"
+    mkdir -p "$ssh_dir"
+    chmod 0700 "$ssh_dir"
+    (
+        flock 9
+        [[ -s $ssh_key ]] || ssh-keygen -q -t ed25519 -N '' -C "gpuhost test hosts" -f "$ssh_key"
+        touch "$ssh_known_hosts"
+    ) 9>"$ssh_dir/.lock"
+}
+
+host_address() {
+    docker inspect -f "{{ (index .NetworkSettings.Networks \"$network\").IPAddress }}" "$1"
+}
+
+# The ssh options every SSH test host is reached with: this harness's key and known_hosts.
+ssh_options() {
+    printf '%s\n' -o IdentitiesOnly=yes -o "UserKnownHostsFile=$ssh_known_hosts" \
+        -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5
+}
+
+# sshd on a booted test host: its own host keys, root's authorized_keys, the service started
+# (not enabled: the image keeps it off). Records the host key and checks a login from here.
+enable_ssh() {
+    local name=$1 address hostkey _
+    ensure_ssh_key
+    address=$(host_address "$name")
+    [[ -n $address ]] || die "test host $name has no address on network $network"
+    docker exec -i "$name" sh -c 'set -e
+        ssh-keygen -A >/dev/null
+        install -d -m 0700 /root/.ssh
+        cat >/root/.ssh/authorized_keys
+        chmod 0600 /root/.ssh/authorized_keys
+        systemctl start ssh.service' <"$ssh_key.pub" \
+        || die "could not start sshd on $name (an image without openssh-server? run '$0 up')"
+    hostkey=$(docker exec "$name" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)
+    [[ -n $hostkey ]] || die "no ed25519 host key on $name"
+    # One line per address: a new container may reuse an old one's address.
+    (
+        flock 9
+        ssh-keygen -R "$address" -f "$ssh_known_hosts" >/dev/null 2>&1 || true
+        rm -f "$ssh_known_hosts.old"
+        printf '%s %s\n' "$address" "$hostkey" >>"$ssh_known_hosts"
+    ) 9>"$ssh_dir/.lock"
+    local options
+    mapfile -t options < <(ssh_options)
+    for _ in $(seq 1 30); do
+        if ssh "${options[@]}" -i "$ssh_key" -l root "$address" true 2>"$ssh_dir/.$name.err"; then
+            rm -f "$ssh_dir/.$name.err"
+            printf '%s\n' "$address"
+            return 0
+        fi
+        sleep 1
+    done
+    die "this machine cannot log in to $name at $address over ssh within 30 s" \
+        "($(tail -n 1 "$ssh_dir/.$name.err")); the controller must reach network $network's" \
+        "addresses (a bridge of a local engine, not one behind DOCKER_HOST on another machine)"
+}
+
+# YAML inventory of SSH hosts: group PREFIX, ansible_host = the address on the test network.
+write_ssh_inventory() {
+    local path=$1 prefix=$2 n=$3 i
+    {
+        printf '# Written by tests/hosts/testhosts.sh ssh-fleet; removed by ssh-fleet-stop.\n'
+        printf 'all:\n  children:\n    %s:\n      hosts:\n' "$prefix"
+        for ((i = 1; i <= n; i++)); do
+            printf '        %s-%d:\n          ansible_host: %s\n' "$prefix" "$i" \
+                "$(host_address "$prefix-$i")"
+        done
+        printf '  vars:\n'
+        printf '    ansible_connection: ssh\n    ansible_user: root\n'
+        printf '    ansible_ssh_private_key_file: %s\n' "$ssh_key"
+        printf '    ansible_ssh_common_args: -o IdentitiesOnly=yes -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes\n' \
+            "$ssh_known_hosts"
+        printf '    ansible_python_interpreter: /usr/bin/python3\n'
+    } >"$path.tmp"
+    mv "$path.tmp" "$path"
+}
+
+cmd_ssh_fleet() {
+    local n=$1 prefix=$2 image=$3 inventory=${4:-} started=$SECONDS
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "ssh-fleet: N must be a positive number, not '$n'"
+    [[ $prefix =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "ssh-fleet: PREFIX must be lower-case letters, digits and -"
+    ensure_ssh_key
+    [[ -n $inventory ]] || inventory=$ssh_dir/$prefix.yml
+    say "starting $n SSH test hosts $prefix-1..$prefix-$n from $image, $start_jobs at a time"
+    # Each start in its own harness process; a failure fails the whole fleet.
+    seq 1 "$n" | xargs -P "$start_jobs" -I{} "$here/testhosts.sh" start --ssh "$prefix-{}" "$image" >/dev/null \
+        || die "ssh-fleet: a host did not start (the others are left for ssh-fleet-stop $prefix)"
+    write_ssh_inventory "$inventory" "$prefix" "$n"
+    say "$n SSH test hosts up in $((SECONDS - started)) s; inventory $inventory"
+    printf '%s\n' "$inventory"
+}
+
+cmd_ssh_fleet_stop() {
+    local prefix=$1 names
+    mapfile -t names < <(docker ps -a --format '{{.Names}}' --filter label=org.gpuhost.testhost=1 \
+        | grep -E "^$prefix-[0-9]+\$" || true)
+    ((${#names[@]} == 0)) || cmd_stop "${names[@]}"
+    rm -f "$ssh_dir/$prefix.yml"
+}
+
 # The host's own volume only: the shared stand-in cache stays for the next host.
 cmd_stop() {
-    docker rm --force --volumes "$1" >/dev/null 2>&1 || true
-    docker volume rm --force "$1-docker" >/dev/null 2>&1 || true
+    local name
+    for name in "$@"; do
+        docker rm --force --volumes "$name" >/dev/null 2>&1 || true
+        docker volume rm --force "$name-docker" >/dev/null 2>&1 || true
+    done
 }
 
 cmd_clean() {
@@ -321,8 +458,23 @@ case ${1:-up} in
     up) cmd_up ;;
     env) cat "$state_dir/env" 2>/dev/null || die "run '$0 up' first" ;;
     mirror) debian_mirror ;;
-    start) (($# == 3)) || die "usage: $0 start NAME IMAGE"; cmd_start "$2" "$3" ;;
-    stop) (($# == 2)) || die "usage: $0 stop NAME"; cmd_stop "$2" ;;
+    start)
+        if [[ ${2:-} == --ssh ]]; then
+            (($# == 4)) || die "usage: $0 start --ssh NAME IMAGE"
+            cmd_start "$3" "$4"
+            enable_ssh "$3"
+        else
+            (($# == 3)) || die "usage: $0 start [--ssh] NAME IMAGE"
+            cmd_start "$2" "$3"
+        fi
+        ;;
+    ssh-fleet)
+        (($# == 4 || $# == 5)) || die "usage: $0 ssh-fleet N PREFIX IMAGE [INVENTORY]"
+        cmd_ssh_fleet "$2" "$3" "$4" "${5:-}"
+        ;;
+    ssh-fleet-stop) (($# == 2)) || die "usage: $0 ssh-fleet-stop PREFIX"; cmd_ssh_fleet_stop "$2" ;;
+    ssh-options) ensure_ssh_key; ssh_options; printf '%s\n' -i "$ssh_key" -l root ;;
+    stop) (($# >= 2)) || die "usage: $0 stop NAME..."; shift; cmd_stop "$@" ;;
     clean) cmd_clean ;;
-    *) die "unknown command '$1' (up | env | mirror | start | stop | clean)" ;;
+    *) die "unknown command '$1' (up | env | mirror | start | ssh-fleet | ssh-fleet-stop | ssh-options | stop | clean)" ;;
 esac
