@@ -286,6 +286,7 @@ cmd_up() {
     ensure_images
     ensure_ubuntu_images
     ensure_network
+    ensure_inotify
     detect_mode
 }
 
@@ -319,7 +320,9 @@ cmd_start() {
     for _ in $(seq 1 180); do
         # Right after `docker run` systemd's bus may not answer yet: ask again.
         [[ $(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null) == true ]] \
-            || die "test host $name stopped while booting: $(docker logs --tail 5 "$name" 2>&1)"
+            || die "test host $name stopped while booting (exit status" \
+                "$(docker inspect -f '{{.State.ExitCode}}' "$name" 2>&1); 255 with no log: out of" \
+                "inotify instances?): $(docker logs --tail 5 "$name" 2>&1)"
         state=$(docker exec "$name" systemctl is-system-running --wait 2>/dev/null) || true
         case $state in
             running | degraded) return 0 ;;
@@ -413,11 +416,26 @@ write_ssh_inventory() {
     mv "$path.tmp" "$path"
 }
 
+# Every systemd test host holds about 7 inotify instances, all under root's limit
+# (fs.inotify.max_user_instances, 128 on many kernels: about 16 hosts). Raised here when
+# root and lower than wanted; a host that cannot get one exits at boot with status 255.
+ensure_inotify() {
+    local want=${TESTHOST_INOTIFY_INSTANCES:-1024} have
+    have=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null) || return 0
+    ((have >= want)) && return 0
+    if [[ $(id -u) -eq 0 ]] && sysctl -qw "fs.inotify.max_user_instances=$want" 2>/dev/null; then
+        say "raised fs.inotify.max_user_instances from $have to $want (systemd test hosts)"
+    else
+        say "warning: fs.inotify.max_user_instances is $have: about $((have / 8)) test hosts fit; raise it with sysctl"
+    fi
+}
+
 cmd_ssh_fleet() {
     local n=$1 prefix=$2 image=$3 inventory=${4:-} started=$SECONDS
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "ssh-fleet: N must be a positive number, not '$n'"
     [[ $prefix =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "ssh-fleet: PREFIX must be lower-case letters, digits and -"
     ensure_ssh_key
+    ensure_inotify
     [[ -n $inventory ]] || inventory=$ssh_dir/$prefix.yml
     say "starting $n SSH test hosts $prefix-1..$prefix-$n from $image, $start_jobs at a time"
     # Each start in its own harness process; a failure fails the whole fleet.
