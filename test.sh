@@ -38,11 +38,12 @@ tier_unit() {
     mkdir -p .cache
     local rc=0 py version
     python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit || rc=1
-    # The unit tier again on every other controller Python this machine has (requirements.txt
-    # gives each its own ansible-core: 2.17 on 3.10, 2.19 on 3.11, 2.21 on 3.12 and later), each
-    # in its own venv made by setup.sh. UNIT_PYTHONS names them instead (even the main one).
+    # The unit tier again on every other controller Python on PATH (requirements.txt gives each
+    # its own ansible-core: 2.17 on 3.10, 2.19 on 3.11, 2.21 on 3.12 and later), each in its own
+    # venv made by setup.sh. UNIT_PYTHONS names them instead (even the main one, or interpreters
+    # off PATH such as pyenv's /root/.pyenv/versions/3.12.1/bin/python3.12).
     for py in $(other_pythons); do
-        version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+        version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || { rc=1; continue; }
         say "unit: pytest (Python $version, .venv-py$version)"
         PYTHON=$py VENV=.venv-py$version ./setup.sh --test || { rc=1; continue; }
         (PATH="$PWD/.venv-py$version/bin:$PATH"
@@ -63,6 +64,8 @@ other_pythons() {
     for minor in 10 11 12 13 14; do
         py=$(command -v "python3.$minor" 2>/dev/null) || continue
         [[ $py == "$PWD"/.venv* || 3.$minor == "$main" ]] && continue
+        # A pyenv shim answers `command -v` for versions it does not put on PATH, then fails.
+        "$py" -c 'import venv' >/dev/null 2>&1 || continue
         printf '%s\n' "$py"
     done
 }

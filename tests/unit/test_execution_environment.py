@@ -15,9 +15,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.markers import Marker
 
 ROOT = Path(__file__).resolve().parents[2]
 EE_FILE = ROOT / "execution-environment.yml"
+# The EE's interpreter, from its python_path (/usr/bin/python3.11 -> "3.11").
+EE_PYTHON = re.search(
+    r"python(\d+\.\d+)$",
+    yaml.safe_load(EE_FILE.read_text(encoding="utf-8"))["dependencies"]["python_interpreter"][
+        "python_path"])[1]
 
 
 def builder() -> str:
@@ -38,10 +44,11 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pin(name: str, text: str) -> str:
-    """NAME's pin for Python >= 3.11 (the EE's interpreter) in a requirements text."""
+    """NAME's pin for the EE's interpreter (Python 3.11) in a requirements text: the line whose
+    environment marker holds for it."""
     for line in text.splitlines():
-        m = re.match(rf"{re.escape(name)}==([\w.]+)\s*(;.*)?$", line.strip())
-        if m and (not m[2] or "<" not in m[2]):
+        m = re.match(rf"{re.escape(name)}==([\w.]+)\s*(?:;(.*))?$", line.strip())
+        if m and (not m[2] or Marker(m[2]).evaluate({"python_version": EE_PYTHON})):
             return m[1]
     raise AssertionError(f"no pin for {name}")
 
