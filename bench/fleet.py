@@ -52,25 +52,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# What the no-op bench already defines (same folder: `python bench/fleet.py` puts it on the path).
+from noop import HARNESS, IMPORT_IMAGE, RECAP, ROOT, TEST_IMAGE, USER
+
 STATE_DIR = Path(os.environ.get("TESTHOST_STATE_DIR", ROOT / ".cache" / "testhosts"))
-HARNESS = ROOT / "tests" / "hosts" / "testhosts.sh"
 PLAYBOOK = ROOT / "playbooks" / "site.yml"
 SHARED = ROOT / "molecule" / "shared"
 DOCKER_STANDINS = SHARED / "standins" / "docker" / "tasks" / "main.yml"
 NVIDIA_STANDINS = SHARED / "standins" / "nvidia" / "tasks" / "main.yml"
-IMPORT_IMAGE = SHARED / "tasks" / "import_test_image.yml"
-TEST_IMAGE = "testhost/busybox:latest"
-USER = "benchuser"
 TIMEOUT_S = 3600
 PREFIX = "fleet"
 NOOP_TARGET_S = 5.0
 RATIO_TARGET = 3.0
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
-    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
-    re.MULTILINE,
-)
 # -vvv lines of the ssh connection: `<10.0.0.2> SSH: EXEC ssh ...`, `<10.0.0.2> PUT ...`.
 ROUND_TRIP = re.compile(r"^<(?P<addr>[^>]+)> (?:SSH: EXEC|PUT|FETCH) ", re.MULTILINE)
 PROFILE_LINE = re.compile(r"^(?P<name>.+?) -{3,} (?P<secs>\d+\.\d+)s$", re.MULTILINE)
