@@ -28,9 +28,17 @@ def resolve_source(source: str) -> str:
     return str(path.resolve())
 
 
-# "[WARNING]: Failed to parse inventory with 'yaml' plugin: REASON", one per plugin tried.
+# "[WARNING]: Failed to parse inventory with 'yaml' plugin: REASON", one per plugin tried
+# (ansible-core 2.19 and later).
 _PLUGIN_FAILURE = re.compile(
     r"^\[WARNING\]: Failed to parse inventory with '([^']+)' plugin: (.+)$", re.MULTILINE)
+# ansible-core 2.17 (Python 3.10 controllers): "[WARNING]:  * Failed to parse SOURCE with yaml
+# plugin: REASON", wrapped at the terminal's width anywhere (in the source too), up to the next
+# warning.
+_PLUGIN_FAILURE_217 = re.compile(
+    r"^\[WARNING\]:\s+\*\s+Failed\s+to\s+parse\s.+?\swith\s+(\S+)\s+plugin:\s*(.+?)"
+    r"(?=^\[WARNING\]|\Z)",
+    re.MULTILINE | re.DOTALL)
 # Spaces or control characters in a host name: the file was read as an inventory but is not one
 # (a binary file read by the ini plugin yields such "hosts").
 _UNUSABLE_HOST = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -38,7 +46,8 @@ _UNUSABLE_HOST = re.compile(r"[\s\x00-\x1f\x7f]")
 
 def parser_reasons(noise: str) -> str:
     """Each inventory plugin's reason for refusing the source, from Ansible's warnings."""
-    reasons = [f"{plugin}: {reason.strip()}" for plugin, reason in _PLUGIN_FAILURE.findall(noise)]
+    found = _PLUGIN_FAILURE.findall(noise) or _PLUGIN_FAILURE_217.findall(noise)
+    reasons = [f"{plugin}: {' '.join(reason.split())}" for plugin, reason in found]
     return "; ".join(reasons)
 
 
