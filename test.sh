@@ -11,8 +11,9 @@
 #   ./test.sh images             build docker/gpu-dev on the test-host engine, check its sshd
 #
 # Environment: TESTHOST_MODE=auto|privileged|caps (see tests/hosts/testhosts.sh),
-# PYTHON (interpreter for the venv), UNIT_PYTHONS (the unit tier's other interpreters; default:
-# every python3.10 and later on PATH but the venv's), MOLECULE_SCENARIOS (space-separated, for `molecule`).
+# PYTHON (interpreter for the venv), UNIT_PYTHONS (the unit tier's other interpreters, empty for
+# none; default: one of each Python 3.10 and later on PATH, in pyenv or in /usr, but the venv's),
+# MOLECULE_SCENARIOS (space-separated, for `molecule`).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,15 +37,17 @@ tier_lint() {
 tier_unit() {
     say "unit: pytest ($(python --version 2>&1))"
     mkdir -p .cache
+    python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit
+}
+
+# The unit tier again on every other controller Python this machine has (requirements.txt gives
+# each its own ansible-core: 2.17 on 3.10, 2.19 on 3.11, 2.21 on 3.12 and later), each in its own
+# venv made by setup.sh, one after the other.
+tier_unit_others() {
     local rc=0 py version
-    python -m pytest -q -p no:cacheprovider --junitxml=.cache/junit-unit.xml tests/unit || rc=1
-    # The unit tier again on every other controller Python on PATH (requirements.txt gives each
-    # its own ansible-core: 2.17 on 3.10, 2.19 on 3.11, 2.21 on 3.12 and later), each in its own
-    # venv made by setup.sh. UNIT_PYTHONS names them instead (even the main one, or interpreters
-    # off PATH such as pyenv's /root/.pyenv/versions/3.12.1/bin/python3.12).
     for py in $(other_pythons); do
         version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || { rc=1; continue; }
-        say "unit: pytest (Python $version, .venv-py$version)"
+        say "unit: pytest (Python $version from $py, .venv-py$version)"
         PYTHON=$py VENV=.venv-py$version ./setup.sh --test || { rc=1; continue; }
         (PATH="$PWD/.venv-py$version/bin:$PATH"
          python -m pytest -q -p no:cacheprovider --junitxml=".cache/junit-unit-py$version.xml" \
@@ -53,20 +56,28 @@ tier_unit() {
     return "$rc"
 }
 
-# Interpreters from 3.10 on, other than the main venv's, one per version.
+# Interpreters from 3.10 on, other than the main venv's, one per version: those on PATH first,
+# then pyenv's installed versions, then the system's. UNIT_PYTHONS names them instead (empty:
+# none).
 other_pythons() {
-    if [[ -n ${UNIT_PYTHONS:-} ]]; then
+    if [[ -n ${UNIT_PYTHONS+set} ]]; then
         printf '%s\n' $UNIT_PYTHONS
         return 0
     fi
-    local main minor py
+    local main minor py candidates
     main=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     for minor in 10 11 12 13 14; do
-        py=$(command -v "python3.$minor" 2>/dev/null) || continue
-        [[ $py == "$PWD"/.venv* || 3.$minor == "$main" ]] && continue
-        # A pyenv shim answers `command -v` for versions it does not put on PATH, then fails.
-        "$py" -c 'import venv' >/dev/null 2>&1 || continue
-        printf '%s\n' "$py"
+        [[ 3.$minor == "$main" ]] && continue
+        candidates=("$(command -v "python3.$minor" 2>/dev/null || true)"
+                    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$minor.*/bin/python3.$minor
+                    /usr/local/bin/python3.$minor /usr/bin/python3.$minor)
+        for py in "${candidates[@]}"; do
+            [[ -n $py && -x $py && $py != "$PWD"/.venv* ]] || continue
+            # A pyenv shim answers `command -v` for versions it does not put on PATH, then fails.
+            "$py" -c 'import venv' >/dev/null 2>&1 || continue
+            printf '%s\n' "$py"
+            break
+        done
     done
 }
 
@@ -154,7 +165,7 @@ molecule_failed=0
 setup
 case ${1:-all} in
     lint) tier_lint ;;
-    unit) tier_unit ;;
+    unit) rc=0; tier_unit || rc=1; tier_unit_others || rc=1; exit "$rc" ;;
     collection) tier_collection ;;
     hosts) tier_hosts ;;
     molecule) shift; tier_molecule "$@" ;;
@@ -167,9 +178,17 @@ case ${1:-all} in
         # Lint fails fast: nothing else is worth running on code that does not pass it.
         tier_lint
         tier_unit || rc=1
+        # The other interpreters' unit tiers run beside the test-host tiers, at the lowest CPU
+        # priority: they fill the cores while the test hosts boot and install, and never take
+        # a core the molecule tier wants (its output goes to a log, shown when it ends).
+        (renice -n 19 -p "$BASHPID" >/dev/null || true; tier_unit_others) >.cache/unit-others.log 2>&1 &
+        others=$!
         tier_collection || rc=1
         tier_molecule || rc=1
         tier_images || rc=1
+        say "unit on the other interpreters (started after the main unit tier)"
+        wait "$others" || rc=1
+        grep -E '^== unit|passed|failed|error' .cache/unit-others.log >&2 || true
         printf '\ntiers finished in %d s\n' $((SECONDS - started)) >&2
         summary "$molecule_passed" "$molecule_failed" .cache/junit-unit*.xml \
             .cache/junit-collection.xml .cache/junit-images.xml
