@@ -124,9 +124,11 @@ def test_ctrl_c_stops_the_run_and_writes_a_partial_report(tmp_path: Path) -> Non
     time.sleep(0.5)
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
+    # Generous bounds: test.sh runs this tier on other interpreters at nice 19 beside the
+    # molecule tier; what is tested is that the run stops, not after the 600 s of the sleep.
+    proc.communicate(timeout=150)
     assert proc.returncode == 130
-    assert time.monotonic() - started < 10  # not the 60 s of the sleep
+    assert time.monotonic() - started < 120
     report = json.loads(report_path.read_text())
     assert report["status"] == "interrupted" and report["exit_code"] == 130
     assert report["hosts"]["local1"]["stats"]["ok"] == 1
