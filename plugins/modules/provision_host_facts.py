@@ -50,7 +50,7 @@ options:
         C(profile_script), C(rootless_users), as docker_access_facts takes them). When given,
         each with its type, the same look is taken in this round trip and returned as
         C(provision_host.docker_access); otherwise that key is null. The preflight play hands
-        them over because they are known before the run: the role then reuses the look instead
+        them over because they are known before the run, and the role then reuses the look instead
         of a round trip of its own.
     type: raw
 notes:
