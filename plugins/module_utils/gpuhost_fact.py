@@ -157,4 +157,7 @@ class ProvisionHost(TypedDict):
     packages: dict[str, PackageFact]
     dpkg_interrupted: str  # "" when no apt/dpkg run was cut off
     config_files: list[str]
+    # docker_access's look ({params, look}, module_utils/gpuhost_access.py) when the caller
+    # handed over its parameters, else None.
+    docker_access: dict[str, Any] | None
     summary: str

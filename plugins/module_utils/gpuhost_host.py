@@ -28,6 +28,8 @@ TIMED_OUT = (124, 137)
 CANNOT_RUN = 127
 
 Exec = Callable[[list[str]], tuple[int, str, str]]
+# Starts argv and returns a function that waits for it: (rc, stdout, stderr).
+Spawn = Callable[[list[str]], Callable[[], tuple[int, str, str]]]
 
 
 @dataclass(frozen=True)
@@ -68,22 +70,52 @@ def bounded_argv(argv: list[str], timeout: int, timeout_bin: str | None) -> list
 
 
 class CommandRunner:
-    """Runs argv lists under the timeout rule and returns Cmd results, never raising."""
+    """Runs argv lists under the timeout rule and returns Cmd results, never raising.
 
-    def __init__(self, execute: Exec, timeout: int, timeout_bin: str | None) -> None:
+    `spawn` (module_runner gives it) starts a command without waiting for it; `start` then runs
+    a slow command (a container) while the caller runs others. Without it, `start` waits for
+    nothing and runs the command when its result is asked for, through `execute`.
+    """
+
+    def __init__(self, execute: Exec, timeout: int, timeout_bin: str | None,
+                 spawn: Spawn | None = None) -> None:
         self.execute = execute
         self.timeout = timeout
         self.timeout_bin = timeout_bin
+        self.spawn = spawn
+
+    def _result(self, argv: list[str], rc: int, out: str, err: str) -> Cmd:
+        if self.timeout_bin and rc in TIMED_OUT:
+            err = f"{err}\ntimed out after {self.timeout} s".strip()
+            return Cmd(tuple(argv), rc, out, err, timed_out=True)
+        return Cmd(tuple(argv), rc, out, err)
 
     def __call__(self, argv: list[str]) -> Cmd:
         try:
             rc, out, err = self.execute(bounded_argv(argv, self.timeout, self.timeout_bin))
         except OSError as exc:
             return Cmd(tuple(argv), CANNOT_RUN, "", str(exc))
-        if self.timeout_bin and rc in TIMED_OUT:
-            err = f"{err}\ntimed out after {self.timeout} s".strip()
-            return Cmd(tuple(argv), rc, out, err, timed_out=True)
-        return Cmd(tuple(argv), rc, out, err)
+        return self._result(argv, rc, out, err)
+
+    def start(self, argv: list[str]) -> Callable[[], Cmd]:
+        """Start argv now (with `spawn`); the function returned waits for it, once."""
+        done: list[Cmd] = []
+        waiting: Callable[[], tuple[int, str, str]] | None = None
+        if self.spawn:
+            try:
+                waiting = self.spawn(bounded_argv(argv, self.timeout, self.timeout_bin))
+            except OSError as exc:
+                done.append(Cmd(tuple(argv), CANNOT_RUN, "", str(exc)))
+
+        def wait() -> Cmd:
+            if not done:
+                if waiting is None:
+                    done.append(self(argv))
+                else:
+                    done.append(self._result(argv, *waiting()))
+            return done[0]
+
+        return wait
 
 
 def module_executor(module: AnsibleModule) -> Exec:
@@ -98,9 +130,28 @@ def module_executor(module: AnsibleModule) -> Exec:
     return execute
 
 
+def process_spawner(argv: list[str]) -> Callable[[], tuple[int, str, str]]:
+    """A Spawn with run_command's environment (LC_ALL=C, from /, no stdin): a child process,
+    not a thread, so nothing forks from a threaded module. Its output is small (a container's
+    few lines), well within the pipes' buffers while the caller runs other commands."""
+    import os
+    import subprocess
+
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd="/", env={**os.environ, "LC_ALL": "C"},
+                            text=True, errors="replace")
+
+    def wait() -> tuple[int, str, str]:
+        out, err = proc.communicate()
+        return proc.returncode, out, err
+
+    return wait
+
+
 def module_runner(module: AnsibleModule, timeout: int) -> CommandRunner:
     """The one runner a module uses: AnsibleModule's run_command under the timeout rule."""
-    return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"))
+    return CommandRunner(module_executor(module), timeout, module.get_bin_path("timeout"),
+                         process_spawner)
 
 
 def subprocess_executor(argv: list[str]) -> tuple[int, str, str]:

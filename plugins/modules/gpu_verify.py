@@ -1078,20 +1078,28 @@ def detect_host(run: Runner, fact: ProvisionHost | None) -> dict[str, Any]:
     return host_info(parse_detect(run(detect_command(hardware=not fact)).stdout), fact)
 
 
-def shared_container(run: Runner, opts: Options) -> Runner:
+def shared_container(run: Runner, opts: Options, early: bool = False) -> Runner:
     """A runner where engine's and limits' containers are one limited container.
 
     limits gets that container's result as it is. engine gets it only when it ran and printed
     the marker; otherwise engine runs its own plain container, so a refused --memory (a kernel
     without the memory controller) fails limits and never engine.
+
+    With `early` (the host has Docker) and a runner that can start a command (`start`: the
+    module's), the container starts now and the other checks' commands (systemctl, docker
+    version and info, the socket, the users) run while it does; each still proves only what it
+    proved one after the other. Otherwise it runs when engine or limits first asks.
     """
     engine_argv = engine_commands(opts.image)["run"]
     limits_argv = limits_command(opts.image, opts.cpus, opts.memory)
+    both_argv = engine_limits_command(opts.image, opts.cpus, opts.memory)
+    start = getattr(run, "start", None)
+    pending = start(both_argv) if early and start else None
     combined: list[Cmd] = []
 
     def shared() -> Cmd:
         if not combined:
-            combined.append(run(engine_limits_command(opts.image, opts.cpus, opts.memory)))
+            combined.append(pending() if pending else run(both_argv))
         return combined[0]
 
     def runner(argv: list[str]) -> Cmd:
@@ -1112,7 +1120,7 @@ def run_checks(
     wanted = set(names)
     host = detect_host(run, fact)
     if {"engine", "limits"} <= wanted:
-        run = shared_container(run, opts)
+        run = shared_container(run, opts, early=bool(host["docker"]))
     return [CHECK_FUNCTIONS[name](run, host, opts) for name in CHECKS if name in wanted]
 
 

@@ -44,6 +44,15 @@ options:
     description: Seconds any single command may run before it is reported as timed out.
     type: int
     default: 15
+  docker_access:
+    description:
+      - The docker_access role's look parameters (C(users), C(socket_group), C(dropin_path),
+        C(profile_script), C(rootless_users), as docker_access_facts takes them). When given,
+        each with its type, the same look is taken in this round trip and returned as
+        C(provision_host.docker_access); otherwise that key is null. The preflight play hands
+        them over because they are known before the run, and the role then reuses the look instead
+        of a round trip of its own.
+    type: raw
 notes:
   - Supports check mode (it only reads).
   - The L4T to JetPack table follows NVIDIA's published mapping (exact pairs for JetPack 4 to 7,
@@ -288,6 +297,12 @@ ansible_facts:
           type: list
           elements: str
           sample: [/etc/apt/sources.list.d/docker.sources]
+        docker_access:
+          description: >-
+            Null unless the module was given docker_access's look parameters; then
+            C(params) (those parameters) and C(look) (what docker_access_facts returns for them,
+            read in this same round trip).
+          type: dict
         summary:
           description: One human line.
           type: str
@@ -313,6 +328,8 @@ from ansible.module_utils.basic import AnsibleModule
 # module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
 # whichever it finds (imports inside try are optional to its dependency finder).
 try:
+    from ansible.module_utils.gpuhost_access import SOCKET_PATH, look_params
+    from ansible.module_utils.gpuhost_access import gather as gather_access
     from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE, WRITTEN_FACT
     from ansible.module_utils.gpuhost_fact import (
         SCHEMA_VERSION,
@@ -346,6 +363,13 @@ try:
         soc_from_compatible,
     )
 except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_access import (
+        SOCKET_PATH,
+        look_params,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_access import (
+        gather as gather_access,
+    )
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_docker_restart import (
         STATE_DIR,
         STATE_FILE,
@@ -1265,7 +1289,17 @@ def gather_enroot(host: Host, installed: dict[str, str]) -> EnrootFact:
     }
 
 
-def gather(host: Host, force_kind: str = "") -> ProvisionHost:
+def gather_docker_access(host: Host, given: Any) -> dict[str, Any] | None:
+    """docker_access's look (module_utils/gpuhost_access.py), with the parameters it was taken
+    with, when the caller handed them well-typed; None otherwise (the role then looks itself)."""
+    params = look_params(given)
+    if params is None:
+        return None
+    return {"params": params,
+            "look": gather_access({**params, "socket_path": SOCKET_PATH}, host.runner)}
+
+
+def gather(host: Host, force_kind: str = "", docker_access: Any = None) -> ProvisionHost:
     """Build the whole provision_host fact."""
     kernel = gather_kernel(host)
     packages = gather_packages(host)
@@ -1288,6 +1322,7 @@ def gather(host: Host, force_kind: str = "") -> ProvisionHost:
         "packages": packages,
         "dpkg_interrupted": gather_dpkg_interrupted(host),
         "config_files": gather_config_files(host),
+        "docker_access": gather_docker_access(host, docker_access),
         "summary": "",
     }
     fact["summary"] = build_summary(fact, os_name, bool(force_kind))
@@ -1300,11 +1335,14 @@ def main() -> None:
             "root": {"type": "path", "default": "/"},
             "force_kind": {"type": "str", "default": "", "choices": ["", *KINDS]},
             "command_timeout": {"type": "int", "default": 15},
+            # raw: a wrongly typed docker_access input must not fail the facts module (its
+            # type is docker_access's argument_specs to refuse, by name); it only means no look.
+            "docker_access": {"type": "raw"},
         },
         supports_check_mode=True,
     )
     host = Host(module.params["root"], module_executor(module), module.params["command_timeout"])
-    fact = gather(host, module.params["force_kind"])
+    fact = gather(host, module.params["force_kind"], module.params["docker_access"])
     # A fresh look: the Docker files in the fact are current again (see WRITTEN_FACT).
     module.exit_json(changed=False, ansible_facts={"provision_host": fact, WRITTEN_FACT: False})
 

@@ -1,5 +1,8 @@
 """docker_access_facts: what the docker_access role reads, from planted files and stand-ins.
 
+The look lives in module_utils/gpuhost_access.py (provision_host_facts takes the same look
+when the preflight hands it docker_access's inputs); the module is a thin wrapper over it.
+
 User and group look-ups take stand-in NSS functions (or this machine's real root entries);
 commands go through a stand-in runner that answers from a table and records what ran.
 """
@@ -7,6 +10,7 @@ commands go through a stand-in runner that answers from a table and records what
 from __future__ import annotations
 
 import grp
+import importlib
 import os
 import pwd
 from pathlib import Path
@@ -15,7 +19,9 @@ from typing import Any
 
 from module_loader import load_module
 
-daf = load_module("docker_access_facts")
+# Loading the module puts plugins/module_utils on ansible.module_utils' path.
+load_module("docker_access_facts")
+daf = importlib.import_module("ansible.module_utils.gpuhost_access")
 Cmd = daf.Cmd
 
 
@@ -149,3 +155,35 @@ def test_gather_with_rootless_users_reads_packages_and_subids(tmp_path: Path) ->
     assert got["docker_packages"] == "docker.io ii \n"
     assert got["subid"] == {"subuid": "alice:100000:65536\n", "subgid": None}
     assert got["group"] == {} and got["rootless"] == {}
+
+
+LOOK_PARAMS = {"users": ["alice"], "socket_group": "docker", "dropin_path": "/d",
+               "profile_script": "/p", "rootless_users": []}
+
+
+def test_look_params_only_when_each_is_there_with_its_type() -> None:
+    """provision_host_facts takes docker_access's look only for well-typed parameters: a
+    wrongly typed input is docker_access's checks to refuse, by name (the role looks later)."""
+    assert daf.look_params(LOOK_PARAMS) == LOOK_PARAMS
+    for bad in ({**LOOK_PARAMS, "users": "alice"}, {**LOOK_PARAMS, "users": [1]},
+                {**LOOK_PARAMS, "socket_group": None}, {**LOOK_PARAMS, "extra": 1},
+                {k: v for k, v in LOOK_PARAMS.items() if k != "dropin_path"}, None, []):
+        assert daf.look_params(bad) is None, bad
+
+
+def test_provision_host_facts_takes_the_look_in_its_round_trip(tmp_path: Path) -> None:
+    """The same look as docker_access_facts, with the parameters it was taken with; none
+    without them."""
+    phf = load_module("provision_host_facts")
+    run = Runner({"systemctl show --property=LoadState --value docker.socket": (0, "loaded")})
+    host = SimpleNamespace(runner=run)
+    root = pwd.getpwuid(0).pw_name
+    params = {**LOOK_PARAMS, "users": [root], "dropin_path": str(tmp_path / "d"),
+              "profile_script": str(tmp_path / "p")}
+    got = phf.gather_docker_access(host, params)
+    assert got["params"] == params
+    assert got["look"]["passwd"][root][1] == "0"
+    assert got["look"]["socket_unit"] == "loaded"
+    assert got["look"]["dropin"]["exists"] is False
+    assert phf.gather_docker_access(host, None) is None
+    assert phf.gather_docker_access(host, {**params, "users": "root"}) is None

@@ -589,6 +589,50 @@ def test_run_checks_on_simulated_cpu_host_without_fact() -> None:
     assert "runuser -u alice -- env HOME=/home/alice docker version" in "\n".join(calls)
 
 
+def test_run_checks_starts_the_limited_container_before_the_other_commands() -> None:
+    """With a runner that can start a command (the module's), the one limited container starts
+    right after the detection and the engine and access commands run while it does; the
+    results are the same as one after the other."""
+    answers = {
+        "sh -c": (0, "docker=/usr/bin/docker\n", ""),
+        "systemctl is-active docker": (0, "active\n", ""),
+        "docker version": (0, "26.1.5\n", ""),
+        "docker info": (0, "26.1.5 overlay2 cgroup-driver=systemd\n", ""),
+        "docker run --rm --cpus": (0, "gpu-verify-ok\ncgroup=2\ncpu=50000 100000\n"
+                                      "memory=67108864\n", ""),
+        "stat -L": (0, "docker 660\n", ""),
+        "getent passwd alice": (0, "alice:x:1000:1000::/home/alice:/bin/sh\n", ""),
+        "runuser -u alice": (0, "26.1.5\n", ""),
+    }
+    calls: list[str] = []
+    events: list[str] = []
+    table = table_runner(answers, calls)
+
+    class Starting:
+        def __call__(self, argv: list[str]) -> Any:
+            events.append("ran " + argv[0])
+            return table(argv)
+
+        def start(self, argv: list[str]) -> Callable[[], Any]:
+            events.append("started " + " ".join(argv[:2]))
+            return lambda: (events.append("waited"), table(argv))[1]
+
+    opts = gv.Options(image="img", users=("alice",))
+    results = gv.run_checks(Starting(), ["engine", "access", "limits"], opts)
+    assert {r["name"]: r["status"] for r in results} == {
+        "engine": "pass", "access": "pass", "limits": "pass"}
+    assert events[:2] == ["ran sh", "started docker run"]
+    # engine's systemctl, docker version and docker info ran before its wait for the container
+    assert events[2:6] == ["ran systemctl", "ran docker", "ran docker", "waited"]
+    assert events.count("started docker run") == 1 and events.count("waited") == 1
+    assert sum(c.startswith("docker run") for c in calls) == 1
+    # No Docker on the host: nothing is started early (limits still runs its command then).
+    events.clear()
+    answers["sh -c"] = (0, "", "")
+    gv.run_checks(Starting(), ["engine", "limits"], opts)
+    assert "started docker run" not in events
+
+
 def test_run_checks_uses_the_fact_when_given() -> None:
     fact = {
         "kind": "dgpu",

@@ -371,6 +371,7 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         "packages",
         "dpkg_interrupted",
         "config_files",
+        "docker_access",
         "summary",
     ]
 

@@ -8,6 +8,7 @@ plugins/module_utils to that package's path, as Ansible's payload does on a host
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -357,6 +358,40 @@ def test_runner_without_timeout_binary_runs_unwrapped_and_124_is_just_an_exit_co
     cmd = gpuhost_host.CommandRunner(execute, 3, None)(["tool"])
     assert seen == [["tool"]]
     assert not cmd.timed_out and cmd.stderr == "own exit code"
+
+
+def test_start_with_a_spawner_starts_at_once_and_waits_once() -> None:
+    spawned: list[list[str]] = []
+    waits: list[int] = []
+
+    def spawn(argv: list[str]) -> Callable[[], tuple[int, str, str]]:
+        spawned.append(argv)
+        return lambda: (waits.append(1), (124, "", ""))[1]
+
+    run = gpuhost_host.CommandRunner(lambda argv: (0, "", ""), 3, "/usr/bin/timeout", spawn)
+    wait = run.start(["docker", "run"])
+    assert spawned == [["/usr/bin/timeout", "-k", "5", "3", "docker", "run"]] and not waits
+    cmd = wait()
+    assert wait() is cmd and waits == [1]
+    # The same timeout rule as a command run at once.
+    assert cmd.argv == ("docker", "run") and cmd.timed_out and cmd.stderr == "timed out after 3 s"
+
+
+def test_start_without_a_spawner_runs_the_command_when_asked() -> None:
+    seen: list[list[str]] = []
+
+    def execute(argv: list[str]) -> tuple[int, str, str]:
+        seen.append(argv)
+        return 0, "ok\n", ""
+
+    wait = gpuhost_host.CommandRunner(execute, 3, None).start(["docker", "run"])
+    assert not seen
+    assert wait().stdout == "ok\n" and wait().ok and seen == [["docker", "run"]]
+
+
+def test_process_spawner_runs_a_real_child_with_the_rule_environment() -> None:
+    wait = gpuhost_host.process_spawner(["sh", "-c", "echo $LC_ALL; pwd; echo err >&2; exit 3"])
+    assert wait() == (3, "C\n/\n", "err\n")
 
 
 def test_runner_turns_a_command_that_cannot_start_into_exit_127() -> None:
