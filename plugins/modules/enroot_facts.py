@@ -13,8 +13,10 @@ description:
   - Read-only. Returns the dpkg architecture, the installed versions of the named packages,
     the kernel settings enroot needs (and whether /proc/sys can be written), the state of
     enroot's AppArmor profile, the mode and owner of the shared directories, the hooks linked
-    into /etc/enroot/hooks.d and the extra hooks enroot ships, and the sysctl.d file the role
-    writes.
+    into /etc/enroot/hooks.d and the extra hooks enroot ships, the sysctl.d file the role
+    writes, the text and owner of the files the role templates, and, per user of
+    enroot_credentials, the passwd entry, the symlinks on the way to the credentials file, the
+    two folders and the credentials file's checksum (never its text).
   - The role decides on the controller from this one result.
 version_added: "1.0.0"
 author: gpuhost toolkit
@@ -51,6 +53,16 @@ options:
     description: The sysctl.d file the role writes; its text is returned.
     type: path
     default: /etc/sysctl.d/60-enroot.conf
+  files:
+    description: Files whose text, mode, owner and group are reported (null when missing).
+    type: list
+    elements: path
+    default: []
+  users:
+    description: Users whose enroot credentials the role writes (see RETURN users).
+    type: list
+    elements: str
+    default: []
   proc:
     description: Where procfs is mounted (tests point it elsewhere).
     type: path
@@ -103,9 +115,23 @@ sysctl_text:
   description: Text of O(sysctl_file), null when missing.
   returned: always
   type: str
+files:
+  description: Path -> {type (file, directory, link, other), text (files only, null when not
+    UTF-8), mode, owner, group}, null when missing. A link is not followed.
+  returned: always
+  type: dict
+users:
+  description: "Name -> null when there is no such user, else {passwd: [password, uid, gid,
+    gecos, home, shell], group: primary group name, links: paths among ~/.config,
+    ~/.config/enroot and ~/.config/enroot/.credentials that are symlinks, dirs: {.config,
+    .config/enroot} -> path state, credentials: state of ~/.config/enroot/.credentials with its
+    sha1 instead of its text}."
+  returned: always
+  type: dict
 """
 
 import grp
+import hashlib
 import os
 import pwd
 import stat
@@ -119,8 +145,13 @@ from ansible.module_utils.basic import AnsibleModule
 # module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
 # whichever it finds (imports inside try are optional to its dependency finder).
 try:
+    from ansible.module_utils.gpuhost_access import group_name, read_passwd
     from ansible.module_utils.gpuhost_host import Cmd, module_runner
 except ImportError:
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_access import (
+        group_name,
+        read_passwd,
+    )
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_host import (
         Cmd,
         module_runner,
@@ -205,6 +236,49 @@ def read_text(path: str) -> str | None:
         return None
 
 
+def path_state(path: str, text: bool = True) -> dict[str, Any] | None:
+    """What the file and template modules compare, without following a link."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    kind = ("link" if stat.S_ISLNK(info.st_mode) else "directory" if stat.S_ISDIR(info.st_mode)
+            else "file" if stat.S_ISREG(info.st_mode) else "other")
+    out: dict[str, Any] = {"type": kind, "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+                           "owner": _name(pwd.getpwuid, info.st_uid),
+                           "group": group_name(info.st_gid)}
+    if kind == "file":
+        data = Path(path).read_bytes()
+        if text:
+            try:
+                out["text"] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                out["text"] = None
+        else:
+            out["sha1"] = hashlib.sha1(data).hexdigest()
+    return out
+
+
+CONFIG_DIRS = (".config", ".config/enroot")
+CREDENTIALS = ".config/enroot/.credentials"
+
+
+def user_state(entry: list[str]) -> dict[str, Any]:
+    """One user's side of enroot_credentials: where the role writes, as it is now."""
+    home = entry[4]
+    on_the_way = [f"{home}/{part}" for part in (*CONFIG_DIRS, CREDENTIALS)]
+    return {"passwd": entry, "group": group_name(int(entry[2])),
+            "links": [path for path in on_the_way if Path(path).is_symlink()],
+            "dirs": {part: path_state(f"{home}/{part}") for part in CONFIG_DIRS},
+            "credentials": path_state(f"{home}/{CREDENTIALS}", text=False)}
+
+
+def users_state(names: Iterable[str]) -> dict[str, Any]:
+    found = read_passwd(names, None)
+    return {name: user_state(found[name]) if name in found else None
+            for name in dict.fromkeys(names)}
+
+
 def gather(params: dict[str, Any], run: Runner) -> dict[str, Any]:
     arch = run(["dpkg", "--print-architecture"])
     dpkg = run(["dpkg-query", "--show", DPKG_FORMAT, *params["packages"]])
@@ -217,6 +291,8 @@ def gather(params: dict[str, Any], run: Runner) -> dict[str, Any]:
         "dirs": {path: dir_state(path) for path in params["dirs"]},
         "hooks": hooks_state(params["hooks_dir"], params["extra_hooks_dir"]),
         "sysctl_text": read_text(params["sysctl_file"]),
+        "files": {path: path_state(path) for path in params["files"]},
+        "users": users_state(params["users"]),
     }
 
 
@@ -233,6 +309,8 @@ def main() -> None:
             "extra_hooks_dir": {"type": "path", "default": "/usr/share/enroot/hooks.d"},
             "apparmor_profile": {"type": "path", "default": "/etc/apparmor.d/enroot"},
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/60-enroot.conf"},
+            "files": {"type": "list", "elements": "path", "default": []},
+            "users": {"type": "list", "elements": "str", "default": []},
             "proc": {"type": "path", "default": "/proc"},
             "apparmor_profiles": {"type": "path",
                                   "default": "/sys/kernel/security/apparmor/profiles"},

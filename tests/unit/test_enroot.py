@@ -8,6 +8,7 @@ scenario relies on them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import subprocess
@@ -76,6 +77,7 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
         "apparmor_profile": str(tmp_path / "apparmor.enroot"),
         "apparmor_profiles": str(profiles),
         "sysctl_file": str(tmp_path / "60-enroot.conf"), "proc": str(proc),
+        "files": [str(extra / "README"), str(tmp_path / "no-such.conf")], "users": [],
     }
     ran: list[str] = []
     got = ef.gather(params, table({"--print-architecture": (0, "amd64\n"),
@@ -91,7 +93,38 @@ def test_gather_reads_everything_in_one_look(tmp_path: Path) -> None:
                             "extra": ["50-sharp.sh", "50-slurm-pmi.sh"]}
     assert got["apparmor"] == {"profile": True, "loaded": True}
     assert got["sysctl_text"] is None
+    readme = got["files"][str(extra / "README")]
+    assert (readme["type"], readme["text"]) == ("file", "exit 0\n")
+    assert got["files"][str(tmp_path / "no-such.conf")] is None
+    assert got["users"] == {}
     assert len(ran) == 2
+
+
+def test_user_state_reports_links_folders_and_the_credentials_checksum(tmp_path: Path) -> None:
+    """A user's side of enroot_credentials, from a passwd entry whose home is a tmp folder:
+    the file's sha1 (never its text), the folders' modes, and a symlink on the way listed."""
+    home = tmp_path / "alice"
+    (home / ".config" / "enroot").mkdir(parents=True)
+    (home / ".config" / "enroot").chmod(0o700)
+    (home / ".config" / "enroot" / ".credentials").write_text("machine m login a password p\n")
+    entry = ["x", str(os.getuid()), str(os.getgid()), "", str(home), "/bin/sh"]
+    got = ef.user_state(entry)
+    assert got["links"] == []
+    assert got["dirs"][".config/enroot"]["mode"] == "0700"
+    creds = got["credentials"]
+    assert "text" not in creds
+    assert creds["sha1"] == hashlib.sha1(b"machine m login a password p\n").hexdigest()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (home / ".config" / "enroot" / ".credentials").unlink()
+    (home / ".config" / "enroot" / ".credentials").symlink_to(other / "x")
+    got = ef.user_state(entry)
+    assert got["links"] == [f"{home}/.config/enroot/.credentials"]
+    assert got["credentials"]["type"] == "link"
+
+
+def test_users_state_reports_a_missing_user_as_null() -> None:
+    assert ef.users_state(["gpuhost-no-such-user"]) == {"gpuhost-no-such-user": None}
 
 
 def test_apparmor_not_loaded_when_the_list_lacks_nsenter(tmp_path: Path) -> None:
