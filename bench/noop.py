@@ -1,7 +1,7 @@
 """The no-op re-run of playbooks/site.yml on one converged test host, beside its floor.
 
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
-        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining] [--gpu]
+        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining] [--gpu] [--enroot]
 
 One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
 --keep it is left running and a later run reuses it), converged with site.yml over
@@ -18,6 +18,9 @@ number of round trips costs with no work in them.
 With --gpu the host is a GPU-forced one (host_facts_force_kind=dgpu) with the NVIDIA
 STAND-IN repository built on it (molecule/shared/standins/nvidia), so nvidia_container_toolkit
 does its whole no-op; its profile_roles line is what the role adds (target: at most 1 s).
+With --enroot the host has enroot_enabled, installed from the enroot STAND-IN release downloads
+(molecule/shared/standins/enroot), so the enroot role and gpu_verify's enroot check do their
+whole no-op (the same target). --gpu and --enroot combine.
 Prints figures; never asserts (target: a no-op of at most 6 s).
 """
 
@@ -54,11 +57,17 @@ ROUND_TRIP = re.compile(r"^(?:<[^>]*> )?(?:EXEC|PUT|FETCH) ", re.MULTILINE)
 TASK_BANNER = re.compile(r"^TASK \[(?:(?P<role>[^:\]]+) : )?(?P<name>[^\]]*)\]", re.MULTILINE)
 HOST_RESULT = re.compile(r"^(ok|changed|skipping|failed|fatal|included): ", re.MULTILINE)
 # profile_roles' closing lines: `docker_access ------------- 1.23s` (and a `total` line).
-NVIDIA_STANDINS = ROOT / "molecule" / "shared" / "standins" / "nvidia" / "tasks" / "main.yml"
+STANDINS = ROOT / "molecule" / "shared" / "standins"
+NVIDIA_STANDINS = STANDINS / "nvidia" / "tasks" / "main.yml"
+ENROOT_STANDINS = STANDINS / "enroot" / "tasks" / "main.yml"
 # The GPU-forced host's settings: the stand-in repository on the host's loopback.
 GPU_VARS = {"host_facts_force_kind": "dgpu",
             "nvidia_container_toolkit_repo_url": "http://127.0.0.1:8731/libnvidia-container",
             "nvidia_container_toolkit_version": "1.17.8-1"}
+# The enroot host's settings: the stand-in release downloads on the host's loopback.
+ENROOT_VARS = {"enroot_enabled": True, "enroot_version": "4.1.2",
+               "enroot_release_url": "http://127.0.0.1:8733/NVIDIA/enroot/releases/download/"
+                                     "v{{ enroot_version }}"}
 ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 
 
@@ -114,7 +123,8 @@ def ansible_env(pipelining: bool | None) -> dict[str, str]:
     return env
 
 
-def write_inventory(directory: Path, name: str, gpu: bool = False) -> Path:
+def write_inventory(directory: Path, name: str, gpu: bool = False,
+                    enroot: bool = False) -> Path:
     inventory = {"all": {
         "hosts": {name: {"ansible_connection": "community.docker.docker",
                          "ansible_host": name,
@@ -122,7 +132,7 @@ def write_inventory(directory: Path, name: str, gpu: bool = False) -> Path:
         # get.docker.com and registries are unreachable from test hosts (as in provision_cli).
         "vars": {"docker_engine_install_method": "distro", "docker_access_users": [USER],
                  "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE,
-                 **(GPU_VARS if gpu else {})},
+                 **(GPU_VARS if gpu else {}), **(ENROOT_VARS if enroot else {})},
     }}
     path = directory / "inventory.json"
     path.write_text(json.dumps(inventory))
@@ -139,11 +149,11 @@ def write_floor_playbook(directory: Path, tasks: int) -> Path:
     return path
 
 
-def write_standins_playbook(directory: Path) -> Path:
-    """Builds and serves the NVIDIA stand-in repository on the host (a re-run is a no-op)."""
-    plays = [{"name": "NVIDIA stand-ins", "hosts": "all", "gather_facts": False, "become": True,
-              "tasks": [{"name": "Build and serve the NVIDIA stand-ins",
-                         "ansible.builtin.include_tasks": str(NVIDIA_STANDINS)}]}]
+def write_standins_playbook(directory: Path, standins: list[Path]) -> Path:
+    """Builds and serves the given stand-ins on the host (a re-run is a no-op)."""
+    plays = [{"name": "Stand-ins", "hosts": "all", "gather_facts": False, "become": True,
+              "tasks": [{"name": f"Build and serve the {path.parent.parent.name} stand-ins",
+                         "ansible.builtin.include_tasks": str(path)} for path in standins]}]
     path = directory / "standins.yml"
     path.write_text(json.dumps(plays))
     return path
@@ -206,7 +216,9 @@ def host_round_trips(inventory: Path, env: dict[str, str]) -> dict[str, RoleTrip
 def converge(name: str, inventory: Path, env: dict[str, str]) -> None:
     """site.yml until the host is converged: the test image exists only once Docker does."""
     run(["docker", "exec", name, "sh", "-c", f"id {USER} || useradd --create-home {USER}"])
-    playbook(inventory, PLAYBOOK, env, {"gpu_verify_required": {}})
+    # enroot waits for the test image: its check is required wherever enroot_enabled is, and
+    # imports that image, which can only be loaded once Docker is there.
+    playbook(inventory, PLAYBOOK, env, {"gpu_verify_required": {}, "enroot_enabled": False})
     script = (f"docker image inspect {TEST_IMAGE} >/dev/null 2>&1 || docker import --change "
               f"'CMD [\"/bin/sh\"]' /opt/testhost/busybox-rootfs.tar {TEST_IMAGE}")
     run(["docker", "exec", name, "sh", "-c", script])
@@ -261,6 +273,8 @@ def parse_args() -> argparse.Namespace:
                         help="leave the host running; a later run with --keep reuses it")
     parser.add_argument("--gpu", action="store_true",
                         help="GPU-forced host with the NVIDIA stand-in repository")
+    parser.add_argument("--enroot", action="store_true",
+                        help="enroot_enabled with the enroot stand-in release downloads")
     parser.add_argument("--pipelining", choices=["on", "off"],
                         help="force pipelining (default: what ansible.cfg says)")
     return parser.parse_args()
@@ -271,16 +285,18 @@ def main() -> None:
     repo = read_env_file().get("TESTHOST_IMAGE_REPO", "gpuhost-testhost")
     image = args.image if ":" in args.image or "/" in args.image else f"{repo}:{args.image}"
     name = (f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
-            + ("-gpu" if args.gpu else ""))
+            + ("-gpu" if args.gpu else "") + ("-enroot" if args.enroot else ""))
     env = ansible_env(None if args.pipelining is None else args.pipelining == "on")
     work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
     reused = is_running(name)
     try:
         if not reused:
             run([str(HARNESS), "start", name, image])
-        inventory = write_inventory(work, name, args.gpu)
-        if args.gpu:
-            playbook(inventory, write_standins_playbook(work),
+        inventory = write_inventory(work, name, args.gpu, args.enroot)
+        standins = [path for path, wanted in ((NVIDIA_STANDINS, args.gpu),
+                                              (ENROOT_STANDINS, args.enroot)) if wanted]
+        if standins:
+            playbook(inventory, write_standins_playbook(work, standins),
                      dict(env, MOLECULE_PROJECT_DIRECTORY=str(ROOT)))
         print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
         converge(name, inventory, env)
