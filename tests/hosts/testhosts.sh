@@ -326,7 +326,9 @@ cmd_start() {
         state=$(docker exec "$name" systemctl is-system-running --wait 2>/dev/null) || true
         case $state in
             running | degraded) return 0 ;;
-            "") sleep 1 ;;
+            # "offline": asked before PID 1's manager answers (seen when 16 hosts boot at once
+            # on 2 cores); --wait does not wait for that one.
+            "" | offline) sleep 1 ;;
             *) break ;;
         esac
     done
