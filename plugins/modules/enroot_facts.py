@@ -145,11 +145,10 @@ from ansible.module_utils.basic import AnsibleModule
 # module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
 # whichever it finds (imports inside try are optional to its dependency finder).
 try:
-    from ansible.module_utils.gpuhost_access import group_name, read_passwd
+    from ansible.module_utils.gpuhost_access import read_passwd
     from ansible.module_utils.gpuhost_host import Cmd, module_runner
 except ImportError:
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_access import (
-        group_name,
         read_passwd,
     )
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_host import (
@@ -195,6 +194,12 @@ def _name(lookup: Callable[[int], Any], ident: int) -> str:
         return str(ident)
 
 
+def owner_mode(info: os.stat_result) -> dict[str, str]:
+    return {"mode": f"{stat.S_IMODE(info.st_mode):04o}",
+            "owner": _name(pwd.getpwuid, info.st_uid),
+            "group": _name(grp.getgrgid, info.st_gid)}
+
+
 def dir_state(path: str) -> dict[str, str] | None:
     try:
         info = os.lstat(path)
@@ -202,9 +207,7 @@ def dir_state(path: str) -> dict[str, str] | None:
         return None
     if not stat.S_ISDIR(info.st_mode):
         return {"mode": "not a directory", "owner": "", "group": ""}
-    return {"mode": f"{stat.S_IMODE(info.st_mode):04o}",
-            "owner": _name(pwd.getpwuid, info.st_uid),
-            "group": _name(grp.getgrgid, info.st_gid)}
+    return owner_mode(info)
 
 
 def hooks_state(hooks_dir: str, extra_dir: str) -> dict[str, Any]:
@@ -244,9 +247,7 @@ def path_state(path: str, text: bool = True) -> dict[str, Any] | None:
         return None
     kind = ("link" if stat.S_ISLNK(info.st_mode) else "directory" if stat.S_ISDIR(info.st_mode)
             else "file" if stat.S_ISREG(info.st_mode) else "other")
-    out: dict[str, Any] = {"type": kind, "mode": f"{stat.S_IMODE(info.st_mode):04o}",
-                           "owner": _name(pwd.getpwuid, info.st_uid),
-                           "group": group_name(info.st_gid)}
+    out: dict[str, Any] = {"type": kind, **owner_mode(info)}
     if kind == "file":
         data = Path(path).read_bytes()
         if text:
@@ -267,7 +268,7 @@ def user_state(entry: list[str]) -> dict[str, Any]:
     """One user's side of enroot_credentials: where the role writes, as it is now."""
     home = entry[4]
     on_the_way = [f"{home}/{part}" for part in (*CONFIG_DIRS, CREDENTIALS)]
-    return {"passwd": entry, "group": group_name(int(entry[2])),
+    return {"passwd": entry, "group": _name(grp.getgrgid, int(entry[2])),
             "links": [path for path in on_the_way if Path(path).is_symlink()],
             "dirs": {part: path_state(f"{home}/{part}") for part in CONFIG_DIRS},
             "credentials": path_state(f"{home}/{CREDENTIALS}", text=False)}
