@@ -1,7 +1,7 @@
 """The no-op re-run of playbooks/site.yml on one converged test host, beside its floor.
 
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
-        [--image debian12|debian13|REPO:TAG] [--keep] [--no-pipelining] [--gpu] [--enroot]
+        [--image debian12|debian13|REPO:TAG] [--keep] [--pipelining on|off] [--gpu] [--enroot]
 
 One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
 --keep it is left running and a later run reuses it), converged with site.yml over
