@@ -2,6 +2,7 @@
 
     flock /tmp/gpuhost-molecule.lock .venv/bin/python bench/noop.py [-n 3] \
         [--image debian12|debian13|REPO:TAG] [--keep] [--pipelining on|off] [--gpu] [--enroot]
+        [--jetson]
 
 One test host is started through `tests/hosts/testhosts.sh start` (as molecule does; with
 --keep it is left running and a later run reuses it), converged with site.yml over
@@ -21,6 +22,11 @@ does its whole no-op; its profile_roles line is what the role adds (target: at m
 With --enroot the host has enroot_enabled, installed from the enroot STAND-IN release downloads
 (molecule/shared/standins/enroot), so the enroot role and gpu_verify's enroot check do their
 whole no-op (the same target). --gpu and --enroot combine.
+
+With --jetson the host is made to look like a JetPack 5 Jetson (SIMULATED: the planted release
+file, device tree and nvidia-l4t-core of molecule/shared/standins/jetson/tasks/plant.yml, as
+the jetson_container_runtime scenario's jp5 host) with the STAND-IN JetPack repository, so
+jetson_container_runtime does its whole no-op (the same target). It excludes --gpu.
 Prints figures; never asserts (target: a no-op of at most 6 s).
 """
 
@@ -60,6 +66,8 @@ HOST_RESULT = re.compile(r"^(ok|changed|skipping|failed|fatal|included): ", re.M
 STANDINS = ROOT / "molecule" / "shared" / "standins"
 NVIDIA_STANDINS = STANDINS / "nvidia" / "tasks" / "main.yml"
 ENROOT_STANDINS = STANDINS / "enroot" / "tasks" / "main.yml"
+JETSON_STANDINS = STANDINS / "jetson" / "tasks" / "main.yml"
+JETSON_PLANT = STANDINS / "jetson" / "tasks" / "plant.yml"
 # The GPU-forced host's settings: the stand-in repository on the host's loopback.
 GPU_VARS = {"host_facts_force_kind": "dgpu",
             "nvidia_container_toolkit_repo_url": "http://127.0.0.1:8731/libnvidia-container",
@@ -68,6 +76,18 @@ GPU_VARS = {"host_facts_force_kind": "dgpu",
 ENROOT_VARS = {"enroot_enabled": True, "enroot_version": "4.1.2",
                "enroot_release_url": "http://127.0.0.1:8733/NVIDIA/enroot/releases/download/"
                                      "v{{ enroot_version }}"}
+# The simulated Jetson: the jetson_container_runtime scenario's jp5 host (JetPack 5.1.2 on an
+# AGX Xavier, iptable_raw present, no apt source of the board's own), and the role's settings.
+JETSON_PLANT_VARS = {
+    "standin_jetson_board_source": False, "standin_jetson_iptable_raw": True,
+    "standin_jetson_suite": "r35.4", "standin_jetson_soc": "t194",
+    "standin_jetson_l4t_core": "35.4.1-20230801124926",
+    "standin_jetson_tegra_release": ("# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: "
+                                     "t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"),
+    "standin_jetson_model": "Jetson-AGX",
+    "standin_jetson_compatible": ["nvidia,p2972-0000", "nvidia,galen", "nvidia,tegra194"]}
+JETSON_VARS = {"jetson_container_runtime_repo_url": "http://127.0.0.1:8733/jetson",
+               "gpu_verify_checks": ["engine", "gpu", "jetson"]}
 ROLE_LINE = re.compile(r"^(\S+) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 
 
@@ -124,7 +144,7 @@ def ansible_env(pipelining: bool | None) -> dict[str, str]:
 
 
 def write_inventory(directory: Path, name: str, gpu: bool = False,
-                    enroot: bool = False) -> Path:
+                    enroot: bool = False, jetson: bool = False) -> Path:
     inventory = {"all": {
         "hosts": {name: {"ansible_connection": "community.docker.docker",
                          "ansible_host": name,
@@ -132,7 +152,8 @@ def write_inventory(directory: Path, name: str, gpu: bool = False,
         # get.docker.com and registries are unreachable from test hosts (as in provision_cli).
         "vars": {"docker_engine_install_method": "distro", "docker_access_users": [USER],
                  "gpu_verify_image": TEST_IMAGE, "gpu_verify_gpu_image": TEST_IMAGE,
-                 **(GPU_VARS if gpu else {}), **(ENROOT_VARS if enroot else {})},
+                 **(GPU_VARS if gpu else {}), **(ENROOT_VARS if enroot else {}),
+                 **(JETSON_VARS if jetson else {})},
     }}
     path = directory / "inventory.json"
     path.write_text(json.dumps(inventory))
@@ -149,11 +170,18 @@ def write_floor_playbook(directory: Path, tasks: int) -> Path:
     return path
 
 
-def write_standins_playbook(directory: Path, standins: list[Path]) -> Path:
-    """Builds and serves the given stand-ins on the host (a re-run is a no-op)."""
-    plays = [{"name": "Stand-ins", "hosts": "all", "gather_facts": False, "become": True,
-              "tasks": [{"name": f"Build and serve the {path.parent.parent.name} stand-ins",
-                         "ansible.builtin.include_tasks": str(path)} for path in standins]}]
+def write_standins_playbook(directory: Path, standins: list[Path], jetson: bool = False) -> Path:
+    """Builds and serves the given stand-ins on the host (a re-run is a no-op); with JETSON,
+    then makes the host look like a Jetson (plant.yml reads the architecture fact)."""
+    tasks: list[dict[str, object]] = [
+        {"name": f"Build and serve the {path.parent.parent.name} stand-ins",
+         "ansible.builtin.include_tasks": str(path)} for path in standins]
+    if jetson:
+        tasks.append({"name": "Make the host look like a Jetson (SIMULATED)",
+                      "ansible.builtin.include_tasks": str(JETSON_PLANT),
+                      "vars": JETSON_PLANT_VARS})
+    plays = [{"name": "Stand-ins", "hosts": "all", "gather_facts": jetson,
+              "gather_subset": ["min"], "become": True, "tasks": tasks}]
     path = directory / "standins.yml"
     path.write_text(json.dumps(plays))
     return path
@@ -275,6 +303,8 @@ def parse_args() -> argparse.Namespace:
                         help="GPU-forced host with the NVIDIA stand-in repository")
     parser.add_argument("--enroot", action="store_true",
                         help="enroot_enabled with the enroot stand-in release downloads")
+    parser.add_argument("--jetson", action="store_true",
+                        help="a SIMULATED JetPack 5 Jetson with the JetPack stand-in repository")
     parser.add_argument("--pipelining", choices=["on", "off"],
                         help="force pipelining (default: what ansible.cfg says)")
     return parser.parse_args()
@@ -282,21 +312,25 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.gpu and args.jetson:
+        sys.exit("--gpu and --jetson exclude each other: a host is one kind")
     repo = read_env_file().get("TESTHOST_IMAGE_REPO", "gpuhost-testhost")
     image = args.image if ":" in args.image or "/" in args.image else f"{repo}:{args.image}"
     name = (f"{args.name}-{args.image.rsplit(':', 1)[-1].replace('/', '-')}"
-            + ("-gpu" if args.gpu else "") + ("-enroot" if args.enroot else ""))
+            + ("-gpu" if args.gpu else "") + ("-enroot" if args.enroot else "")
+            + ("-jetson" if args.jetson else ""))
     env = ansible_env(None if args.pipelining is None else args.pipelining == "on")
     work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
     reused = is_running(name)
     try:
         if not reused:
             run([str(HARNESS), "start", name, image])
-        inventory = write_inventory(work, name, args.gpu, args.enroot)
+        inventory = write_inventory(work, name, args.gpu, args.enroot, args.jetson)
         standins = [path for path, wanted in ((NVIDIA_STANDINS, args.gpu),
-                                              (ENROOT_STANDINS, args.enroot)) if wanted]
+                                              (ENROOT_STANDINS, args.enroot),
+                                              (JETSON_STANDINS, args.jetson)) if wanted]
         if standins:
-            playbook(inventory, write_standins_playbook(work, standins),
+            playbook(inventory, write_standins_playbook(work, standins, args.jetson),
                      dict(env, MOLECULE_PROJECT_DIRECTORY=str(ROOT)))
         print(f"{'reusing' if reused else 'started'} {name}; converging ...", file=sys.stderr)
         converge(name, inventory, env)
