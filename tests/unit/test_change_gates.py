@@ -1,10 +1,11 @@
 """The one gate in front of a role's change steps names every step's due variable, and each
 step waits on exactly one, defined in the role's vars/main.yml: a step added to changes.yml
 without its name in the gate would be skipped on every host where only it has work. Roles:
-nvidia_container_toolkit (gate in tasks/toolkit.yml), enroot (tasks/enroot.yml) and
-docker_access (tasks/main.yml). The variables' values are exercised by molecule
-nvidia_container_toolkit, enroot and docker_access (install, drift, re-run with 0 changed)
-and, for enroot, tests/unit/test_enroot_decisions.py."""
+nvidia_container_toolkit (gate in tasks/toolkit.yml), enroot (tasks/enroot.yml),
+docker_access (tasks/main.yml) and jetson_container_runtime (tasks/runtime.yml). The variables'
+values are exercised by molecule nvidia_container_toolkit, enroot, docker_access and
+jetson_container_runtime (install, drift, re-run with 0 changed) and, for enroot,
+tests/unit/test_enroot_decisions.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import yaml
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 GATES = {"nvidia_container_toolkit": "toolkit.yml", "enroot": "enroot.yml",
-         "docker_access": "main.yml"}
+         "docker_access": "main.yml", "jetson_container_runtime": "runtime.yml"}
 
 
 def _due(role: str) -> re.Pattern[str]:

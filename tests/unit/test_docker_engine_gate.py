@@ -4,7 +4,8 @@ One real, local ansible-playbook run, one inventory host per case; provision_hos
 STAND-IN facts module that returns the case's fact. Nothing is installed: the playbook runs
 detect.yml (the decisions) and reports the gate. What each case must show: a converged host
 (each install method, pinned or not, X.Y or X.Y.Z) keeps packages.yml shut, and every state
-one of its steps would act on opens it. A gate that stayed shut where a step has work would
+one of its steps would act on opens it (the archived NVIDIA sources are the toolkit's list,
+read from its vars file). A gate that stayed shut where a step has work would
 leave a host unconverged with 0 changed, so each opener is a case of its own.
 """
 
@@ -90,6 +91,16 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], bool]] = {
     "daemon_json_set_aside": (fact(SCRIPT, docker={"daemon_json_aside": True}), {}, True),
     "nvidia_apt_file": (fact(SCRIPT, config_files=[
         "/etc/apt/sources.list.d/nvidia-docker.list"]), {}, True),
+    "old_nvidia_key": (fact(SCRIPT, config_files=[
+        "/etc/apt/trusted.gpg.d/libnvidia-container.gpg"]), {}, True),
+    # The toolkit's own source and key and JetPack's source are not stale: a converged GPU or
+    # Jetson host keeps the gate shut.
+    "toolkit_own_source": (fact(SCRIPT, config_files=[
+        "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+        "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"]), {}, False),
+    "jetpack_source": (fact(SCRIPT, config_files=[
+        "/etc/apt/sources.list.d/nvidia-l4t-apt-source.list",
+        "/etc/apt/trusted.gpg.d/jetson-ota-public.asc"]), {}, False),
     "stale_docker_repo_file": (fact(SCRIPT, config_files=[
         "/etc/apt/sources.list.d/docker-ce.list"]), {}, True),
 }
