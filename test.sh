@@ -149,7 +149,12 @@ tier_molecule() {
     for s in "${scenarios[@]}"; do
         say "molecule: $s"
         local started=$SECONDS
-        if flock /tmp/gpuhost-molecule.lock molecule test -s "$s"; then
+        # A fresh state for each scenario: one left by an interrupted run could say its hosts
+        # were created, and the sequences have no destroy before create
+        # (.config/molecule/config.yml).
+        rm -rf ".cache/molecule/$s"
+        if MOLECULE_EPHEMERAL_DIRECTORY="$PWD/.cache/molecule/$s" \
+            flock /tmp/gpuhost-molecule.lock molecule test -s "$s"; then
             printf 'molecule %s: passed in %d s\n' "$s" $((SECONDS - started)) >&2
             molecule_passed=$((molecule_passed + 1))
         else

@@ -305,6 +305,10 @@ cmd_start() {
     else
         powers=(--cap-add=ALL --cap-drop=SYS_RESOURCE)
     fi
+    # A host of this name left by an interrupted run (its scenario never reached destroy) is
+    # replaced, volume and all: every scenario starts from a fresh host, so molecule's test
+    # sequences need no destroy step before create.
+    cmd_stop "$name"
     # systemd stops cleanly on SIGRTMIN+3; systempaths=unconfined keeps /proc/sys writable for
     # the inner engine (only the CLI maps it, not the API); the inner /var/lib/docker needs a
     # real volume (overlay on overlay fails). The stand-in cache volume is shared by all.
