@@ -2,17 +2,17 @@
 
 Role inputs: the real preflight play of playbooks/site.yml (its first play, every role of the
 site) runs once, in check mode, against one inventory of local hosts (ansible_connection local,
-no become). A host carries at most one bad case per role, as host variables (the preflight
-checks every role and names each refused one, so cases of different roles share a host: a
-host per case made this the slowest unit test). A case has a host of its own when it cannot
-share: host_facts' own inputs stop the preflight before the other roles, and a variable that
-another role also reads would be refused by that role too (ALONE). A "good" host carries
-none. It only reads this machine (the preflight's tasks are read-only: /etc/passwd and
-/etc/group through docker_access_facts and getent). Each bad host must fail in the preflight
-play with a message that names the host, the role, the variable and the value, and ends
-"Nothing on HOST was changed."; the good host must pass, so a rule that refuses everything
-cannot pass these tests. Host changes (what the refusal leaves unchanged on a real
-host) are asserted by molecule/bad_input, not here.
+no become). Cases share hosts, as host variables: the preflight checks every role and names
+each refused one, so a host carries cases whose roles differ, where a case's roles are its own
+and every other role that reads one of its variables (that role would refuse it too). A host
+per case made this the slowest unit test. host_facts' cases have a host each (ALONE): its
+refusal stops the preflight before the other roles. A "good" host carries none. It only reads
+this machine (the preflight's tasks are read-only: /etc/passwd and /etc/group through
+docker_access_facts and getent). Each bad host must fail in the preflight play with a message
+that names the host, the role, the variable and the value, and ends "Nothing on HOST was
+changed."; the good host must pass, so a rule that refuses everything cannot pass these tests.
+Host changes (what the refusal leaves unchanged on a real host) are asserted by
+molecule/bad_input, not here.
 
 CLI inputs: provision.py's own refusals (exit 4, one line naming the input), with the runner
 replaced so that nothing can run.
@@ -255,39 +255,51 @@ def _reads(role: str, variable: str) -> bool:
                for path in (ROOT / "roles" / role / name for name in files) if path.exists())
 
 
-# Cases that cannot share a host: host_facts' refusal stops the preflight before any other
-# role is checked, and a value another role also reads (gpu_verify_users defaults to
-# docker_access_users) is refused by that role too, naming a case it does not own.
+# The roles a case can make refuse: its own, and every other role that reads one of its
+# variables (gpu_verify_users defaults to docker_access_users: a bad value there is refused by
+# gpu_verify too). Two cases share a host only when these sets do not meet, so that each role's
+# refusal on a host comes from one case.
 _ROLES = {case[0] for case in ROLE_CASES.values()}
-ALONE = {name for name, (role, variables, _) in ROLE_CASES.items()
-         if role == "host_facts" or any(_reads(other, variable) for variable in variables
-                                        for other in _ROLES - {role})}
 
+
+def _touched(name: str) -> frozenset[str]:
+    role, variables, _ = ROLE_CASES[name]
+    return frozenset({role} | {other for variable in variables for other in _ROLES - {role}
+                               if _reads(other, variable)})
+
+
+TOUCHED = {name: _touched(name) for name in ROLE_CASES}
+
+# host_facts' refusal stops the preflight before any other role is checked: its cases have a
+# host each.
+ALONE = {name for name, (role, _, _) in ROLE_CASES.items() if role == "host_facts"}
 
 # The preflight puts an optional role through its rules only on the hosts it will run on: the
-# cases of the roles bound to a kind of host sit on shared hosts forced to that kind, a block of
-# hosts per kind so that no host carries two kinds.
+# cases of the roles bound to a kind of host sit on hosts forced to that kind, and no host
+# carries two kinds.
 KIND_OF_ROLE = {"nvidia_container_toolkit": "dgpu", "jetson_container_runtime": "jetson"}
 
 
 def _hosts_of_cases() -> dict[str, str]:
-    """case -> the inventory host that carries it: its own (ALONE), or shared-N, which carries
-    the N-th shareable case of each role (so never two cases of one role); the cases of a
-    kind-bound role start after the hosts of the kinds before it."""
+    """case -> the inventory host that carries it: its own (ALONE), or the first bad-NN host
+    whose cases touch none of the roles this one touches and whose kind (the kind of the
+    kind-bound role of a case it carries, if any) is this case's."""
     placed: dict[str, str] = {}
-    per_role: dict[str, int] = {}
-    shareable = [name for name in ROLE_CASES if name not in ALONE]
-    offset: dict[str, int] = {}
-    for kind_role in KIND_OF_ROLE:
-        offset[kind_role] = sum(offset.values()) + sum(
-            1 for name in shareable if ROLE_CASES[name][0] == kind_role)
-    start = dict(zip(KIND_OF_ROLE, [0, *list(offset.values())[:-1]], strict=True))
+    hosts: list[tuple[set[str], str | None]] = []
     for name, (role, _, _) in ROLE_CASES.items():
         if name in ALONE:
             placed[name] = name
-        else:
-            per_role[role] = per_role.get(role, 0) + 1
-            placed[name] = f"shared-{start.get(role, 0) + per_role[role]:02d}"
+            continue
+        kind = KIND_OF_ROLE.get(role)
+        number = next((number for number, (roles, host_kind) in enumerate(hosts)
+                       if not roles & TOUCHED[name] and kind in (None, host_kind or kind)),
+                      len(hosts))
+        if number == len(hosts):
+            hosts.append((set(), None))
+        roles, host_kind = hosts[number]
+        roles |= TOUCHED[name]
+        hosts[number] = (roles, host_kind or kind)
+        placed[name] = f"bad-{number + 1:02d}"
     return placed
 
 
@@ -317,7 +329,7 @@ def _inventory(directory: Path) -> Path:
     hosts = {"good": dict(local)}
     for name, case in ROLE_CASES.items():
         hosts.setdefault(HOST_OF[name], dict(local)).update(case[1])
-        if case[0] in KIND_OF_ROLE and name not in ALONE:
+        if case[0] in KIND_OF_ROLE:
             hosts[HOST_OF[name]]["host_facts_force_kind"] = KIND_OF_ROLE[case[0]]
     hosts[TWO_ROLES] = {**local, **ROLE_CASES["method-choice"][1],
                         **ROLE_CASES["verify-cpus-zero"][1]}
@@ -342,7 +354,8 @@ def preflight_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp("preflight")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CACHE_PLUGIN": "memory",
-           "ANSIBLE_FORKS": "8", "ANSIBLE_LOCAL_TEMP": str(directory / "tmp"),
+           "ANSIBLE_FORKS": str(os.cpu_count() or 2),
+           "ANSIBLE_LOCAL_TEMP": str(directory / "tmp"),
            "PATH": f"{ANSIBLE_PLAYBOOK.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
         [str(ANSIBLE_PLAYBOOK), "--check", "-i", str(_inventory(directory)),
@@ -389,12 +402,25 @@ def test_role_input_is_refused_naming_it(name: str, preflight_run: dict[str, Any
 
 
 def test_a_shared_host_names_each_of_its_refused_roles(preflight_run: dict[str, Any]) -> None:
+    """Each case's role is named; a role that also reads a case's variable may be named too,
+    no other."""
     for host in set(HOST_OF.values()) - ALONE:
-        roles = {ROLE_CASES[name][0] for name in ROLE_CASES if HOST_OF[name] == host}
+        cases = [name for name in ROLE_CASES if HOST_OF[name] == host]
+        roles = {ROLE_CASES[name][0] for name in cases}
         message = preflight_run["refusals"].get(host, "")
         named = set(re.findall(r"Preflight refused the inputs of role (\w+) on ", message))
-        assert named == roles, message
+        assert roles <= named <= set().union(*(TOUCHED[name] for name in cases)), message
         assert message.count("was changed") == 1, message
+
+
+def test_cases_share_hosts_without_sharing_a_role() -> None:
+    for host in set(HOST_OF.values()) - ALONE:
+        cases = [name for name in ROLE_CASES if HOST_OF[name] == host]
+        touched = [role for name in cases for role in TOUCHED[name]]
+        assert len(touched) == len(set(touched)), (host, cases)
+        kinds = {KIND_OF_ROLE[ROLE_CASES[name][0]] for name in cases
+                 if ROLE_CASES[name][0] in KIND_OF_ROLE}
+        assert len(kinds) <= 1, (host, cases)
 
 
 @pytest.mark.parametrize("name", ["mirror-url-credentials", "ra-username-colon",
