@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from playbook_runner import run_playbook
+from test_preflight_contract import roles_of_play
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "playbooks" / "site.yml"
@@ -74,7 +75,7 @@ def _site_plays() -> dict[str, dict[str, Any]]:
     """optional role -> its play in site.yml."""
     found = {}
     for play in yaml.safe_load(SITE.read_text(encoding="utf-8"))[1:]:
-        roles = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
+        roles = roles_of_play(play)
         found.update({role: play for role in roles if role in OPTIONAL})
     return found
 
@@ -108,7 +109,7 @@ def test_every_optional_role_of_site_yml_has_its_group() -> None:
 
 def test_the_other_plays_of_site_yml_run_on_every_host() -> None:
     for play in yaml.safe_load(SITE.read_text(encoding="utf-8")):
-        roles = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
+        roles = roles_of_play(play)
         if not set(roles) & set(OPTIONAL):
             assert play["hosts"] == "all", play["name"]
 
