@@ -9,10 +9,10 @@ settings until some later run: this test names such a playbook and the role.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from test_preflight_contract import roles_of_play
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER_MODULES = ("docker_daemon_json:", "docker_unit_dropin:", "docker_restart:")
@@ -30,17 +30,6 @@ def writer_roles() -> set[str]:
         if any(m in task_file.read_text() for m in WRITER_MODULES):
             found.add(task_file.parts[-3])
     return found
-
-
-def roles_of_play(play: dict[str, Any]) -> list[str]:
-    names = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
-    for section in ("pre_tasks", "tasks", "post_tasks"):
-        for task in play.get(section) or []:
-            for key in ("ansible.builtin.include_role", "ansible.builtin.import_role",
-                        "include_role", "import_role"):
-                if isinstance(task, dict) and isinstance(task.get(key), dict):
-                    names.append(task[key]["name"])
-    return names
 
 
 def playbooks() -> list[Path]:
