@@ -160,4 +160,7 @@ class ProvisionHost(TypedDict):
     # docker_access's look ({params, look}, module_utils/gpuhost_access.py) when the caller
     # handed over its parameters, else None.
     docker_access: dict[str, Any] | None
+    # Role -> {params, look}: the looks of later roles taken in the same round trip
+    # (provision_host_facts' looks option).
+    looks: dict[str, Any]
     summary: str

@@ -53,6 +53,15 @@ options:
         them over because they are known before the run, and the role then reuses the look instead
         of a round trip of its own.
     type: raw
+  looks:
+    description:
+      - Role name -> the look parameters that role would hand its own facts module, for
+        C(nvidia_container_toolkit) (on a C(dgpu) host) and C(jetson_container_runtime) (on a
+        C(jetson) host), both as nvidia_container_toolkit_facts takes them, and C(enroot), as
+        enroot_facts takes them. Each one that passes that module's own argument spec is taken
+        in this round trip and returned in C(provision_host.looks); any other is left out, and
+        its role then takes its own look. The preflight play hands them over.
+    type: raw
 notes:
   - Supports check mode (it only reads).
   - The L4T to JetPack table follows NVIDIA's published mapping (exact pairs for JetPack 4 to 7,
@@ -303,6 +312,12 @@ ansible_facts:
             C(params) (those parameters) and C(look) (what docker_access_facts returns for them,
             read in this same round trip).
           type: dict
+        looks:
+          description: >-
+            Role name -> C(params) (the parameters handed over in O(looks)) and C(look) (what
+            that role's facts module returns for them), for each look taken in this round trip;
+            empty when none was.
+          type: dict
         summary:
           description: One human line.
           type: str
@@ -319,10 +334,12 @@ import os
 import platform
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 # The toolkit's module_utils: ansible.module_utils.gpuhost_* from a checkout (ansible.cfg's
 # module_utils), or the gpuhost.toolkit collection's own when installed as one. Ansible ships
@@ -331,6 +348,9 @@ try:
     from ansible.module_utils.gpuhost_access import SOCKET_PATH, look_params
     from ansible.module_utils.gpuhost_access import gather as gather_access
     from ansible.module_utils.gpuhost_docker_restart import STATE_DIR, STATE_FILE, WRITTEN_FACT
+    from ansible.module_utils.gpuhost_enroot_look import ARGUMENT_SPEC as ENROOT_LOOK_SPEC
+    from ansible.module_utils.gpuhost_enroot_look import COMMAND_TIMEOUT as ENROOT_LOOK_TIMEOUT
+    from ansible.module_utils.gpuhost_enroot_look import gather as gather_enroot_look
     from ansible.module_utils.gpuhost_fact import (
         SCHEMA_VERSION,
         ArchFact,
@@ -362,6 +382,8 @@ try:
         pci_record,
         soc_from_compatible,
     )
+    from ansible.module_utils.gpuhost_toolkit_look import ARGUMENT_SPEC as TOOLKIT_LOOK_SPEC
+    from ansible.module_utils.gpuhost_toolkit_look import gather as gather_toolkit_look
 except ImportError:
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_access import (
         SOCKET_PATH,
@@ -374,6 +396,15 @@ except ImportError:
         STATE_DIR,
         STATE_FILE,
         WRITTEN_FACT,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_enroot_look import (
+        ARGUMENT_SPEC as ENROOT_LOOK_SPEC,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_enroot_look import (
+        COMMAND_TIMEOUT as ENROOT_LOOK_TIMEOUT,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_enroot_look import (
+        gather as gather_enroot_look,
     )
     from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_fact import (
         SCHEMA_VERSION,
@@ -410,6 +441,12 @@ except ImportError:
         parse_tegra_release,
         pci_record,
         soc_from_compatible,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_toolkit_look import (
+        ARGUMENT_SPEC as TOOLKIT_LOOK_SPEC,
+    )
+    from ansible_collections.gpuhost.toolkit.plugins.module_utils.gpuhost_toolkit_look import (
+        gather as gather_toolkit_look,
     )
 
 # Common datacenter/workstation parts; lspci names win when lspci is installed.
@@ -1299,7 +1336,46 @@ def gather_docker_access(host: Host, given: Any) -> dict[str, Any] | None:
             "look": gather_access({**params, "socket_path": SOCKET_PATH}, host.runner)}
 
 
-def gather(host: Host, force_kind: str = "", docker_access: Any = None) -> ProvisionHost:
+def checked_look_params(spec: dict[str, Any], given: Any) -> dict[str, Any] | None:
+    """GIVEN as the facts module with SPEC would take it (types, defaults), or None when that
+    module would refuse it: the role then takes its own look and its module says why."""
+    if not isinstance(given, dict):
+        return None
+    result = ArgumentSpecValidator(spec).validate(given)
+    return None if result.error_messages else result.validated_parameters
+
+
+# Role -> (the host kind its play runs on, "" for any; the facts module's spec; its look; the
+# command timeout its module runs with: a parameter of the toolkit's module, fixed in enroot's).
+LOOKS: dict[str, tuple[str, dict[str, Any], Callable[..., dict[str, Any]], str | int]] = {
+    "nvidia_container_toolkit": ("dgpu", TOOLKIT_LOOK_SPEC, gather_toolkit_look, "command_timeout"),
+    "jetson_container_runtime": ("jetson", TOOLKIT_LOOK_SPEC, gather_toolkit_look,
+                                 "command_timeout"),
+    "enroot": ("", ENROOT_LOOK_SPEC, gather_enroot_look, ENROOT_LOOK_TIMEOUT),
+}
+
+
+def gather_looks(host: Host, kind: str, given: Any) -> dict[str, Any]:
+    """The looks handed over for the roles that run on a host of this KIND, each with the
+    parameters it was taken with. Absolute paths: ROOT is for host_facts' own reads only."""
+    looks: dict[str, Any] = {}
+    if not isinstance(given, dict):
+        return looks
+    for role, params in given.items():
+        if role not in LOOKS or LOOKS[role][0] not in ("", kind):
+            continue
+        _, spec, look, timeout = LOOKS[role]
+        checked = checked_look_params(spec, params)
+        if checked is None:
+            continue
+        seconds = checked[timeout] if isinstance(timeout, str) else timeout
+        runner = CommandRunner(host.runner.execute, seconds, host.runner.timeout_bin)
+        looks[role] = {"params": params, "look": look(checked, runner)}
+    return looks
+
+
+def gather(host: Host, force_kind: str = "", docker_access: Any = None,
+           looks: Any = None) -> ProvisionHost:
     """Build the whole provision_host fact."""
     kernel = gather_kernel(host)
     packages = gather_packages(host)
@@ -1323,8 +1399,10 @@ def gather(host: Host, force_kind: str = "", docker_access: Any = None) -> Provi
         "dpkg_interrupted": gather_dpkg_interrupted(host),
         "config_files": gather_config_files(host),
         "docker_access": gather_docker_access(host, docker_access),
+        "looks": {},
         "summary": "",
     }
+    fact["looks"] = gather_looks(host, fact["kind"], looks)
     fact["summary"] = build_summary(fact, os_name, bool(force_kind))
     return fact
 
@@ -1338,11 +1416,14 @@ def main() -> None:
             # raw: a wrongly typed docker_access input must not fail the facts module (its
             # type is docker_access's argument_specs to refuse, by name); it only means no look.
             "docker_access": {"type": "raw"},
+            # raw too: a look the module cannot take is left to its role (gather_looks).
+            "looks": {"type": "raw"},
         },
         supports_check_mode=True,
     )
     host = Host(module.params["root"], module_executor(module), module.params["command_timeout"])
-    fact = gather(host, module.params["force_kind"], module.params["docker_access"])
+    fact = gather(host, module.params["force_kind"], module.params["docker_access"],
+                  module.params["looks"])
     # A fresh look: the Docker files in the fact are current again (see WRITTEN_FACT).
     module.exit_json(changed=False, ansible_facts={"provision_host": fact, WRITTEN_FACT: False})
 

@@ -7,7 +7,12 @@ docker_access (tasks/main.yml), jetson_container_runtime (tasks/runtime.yml) and
 The variables' values are exercised by molecule nvidia_container_toolkit, enroot, docker_access,
 jetson_container_runtime and the docker_engine scenarios (install, drift, re-run with 0
 changed) and by tests/unit/test_enroot_decisions.py, test_docker_engine_gate.py and
-test_controller_decisions.py."""
+test_controller_decisions.py.
+
+Every changes.yml begins with host_facts' looks_stale entry point: the looks host_facts' round
+trip took for later roles (provision_host.looks) are not reused once any role may have changed
+the host. The last tests hold every playbook to that: each role that runs between the preflight
+and a role reusing such a look either has that gate or changes nothing a look reads."""
 
 from __future__ import annotations
 
@@ -31,10 +36,15 @@ def _tasks(role: str, name: str) -> list[dict]:
     return yaml.safe_load((ROLES / role / "tasks" / name).read_text(encoding="utf-8"))
 
 
+MARK = {"name": "Mark the looks taken with provision_host as out of date",
+        "ansible.builtin.import_role": {"name": "host_facts", "tasks_from": "looks_stale",
+                                        "rolespec_validate": False}}
+
+
 def _steps(role: str) -> list[dict]:
-    """changes.yml's steps, an imported file standing for its tasks."""
+    """changes.yml's steps after the mark, an imported file standing for its tasks."""
     steps = []
-    for task in _tasks(role, "changes.yml"):
+    for task in _tasks(role, "changes.yml")[1:]:
         imported = task.get("ansible.builtin.import_tasks")
         steps.extend(_tasks(role, imported) if imported and "when" not in task else [task])
     return steps
@@ -65,3 +75,47 @@ def test_the_gate_names_every_step_and_nothing_else(role: str) -> None:
     assert set(due.findall(_gate(role)["when"])) == steps
     # An `or` of the steps: any one due step opens the gate.
     assert " and " not in _gate(role)["when"]
+
+
+@pytest.mark.parametrize("role", sorted(GATES))
+def test_the_first_step_marks_the_looks_out_of_date(role: str) -> None:
+    assert _tasks(role, "changes.yml")[0] == MARK
+
+
+def test_the_mark_sets_what_the_roles_read() -> None:
+    (task,) = _tasks("host_facts", "looks_stale.yml")
+    assert task["ansible.builtin.set_fact"] == {"host_facts_looks_stale": True}
+    for role in ("nvidia_container_toolkit", "enroot"):
+        assert "not host_facts_looks_stale | default(false) | bool" in (
+            ROLES / role / "tasks" / "read.yml").read_text(encoding="utf-8")
+
+
+# Roles that reuse a look host_facts took (each has tasks/look_params.yml), and roles without a
+# change gate that may run before them, with why they change nothing such a look reads.
+LOOKERS = {path.parent.parent.name for path in ROLES.glob("*/tasks/look_params.yml")}
+NO_GATE_NEEDED = {
+    "preflight": "reads only",
+    "apt_mirror": "rewrites only the OS archive's entries in apt's sources, never NVIDIA's",
+}
+PLAYBOOKS = ROLES.parent / "playbooks"
+
+
+def _play_roles(play: dict) -> list[str]:
+    names = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
+    for task in play.get("tasks", []):
+        if "ansible.builtin.import_role" in task:
+            names.append(task["ansible.builtin.import_role"]["name"])
+    return names
+
+
+def test_the_lookers_are_the_toolkit_and_enroot() -> None:
+    assert sorted(LOOKERS) == ["enroot", "nvidia_container_toolkit"]
+
+
+@pytest.mark.parametrize("playbook", sorted(p.name for p in PLAYBOOKS.glob("*.yml")))
+def test_every_role_before_a_looker_marks_its_changes(playbook: str) -> None:
+    order = [name for play in yaml.safe_load((PLAYBOOKS / playbook).read_text()) or []
+             for name in _play_roles(play)]
+    before = order[:max((i for i, name in enumerate(order) if name in LOOKERS), default=0)]
+    unmarked = [name for name in before if name not in GATES and name not in NO_GATE_NEEDED]
+    assert unmarked == []

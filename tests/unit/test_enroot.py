@@ -9,6 +9,7 @@ scenario relies on them.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import stat
 import subprocess
@@ -18,7 +19,8 @@ from typing import Any
 import pytest
 from module_loader import load_module
 
-ef = load_module("enroot_facts")
+load_module("enroot_facts")  # puts plugins/module_utils on the import path
+ef = importlib.import_module("ansible.module_utils.gpuhost_enroot_look")
 gv = load_module("gpu_verify")
 Cmd = gv.Cmd
 

@@ -372,6 +372,7 @@ def test_module_entry_point_in_check_mode(tmp_path: Path) -> None:
         "dpkg_interrupted",
         "config_files",
         "docker_access",
+        "looks",
         "summary",
     ]
 

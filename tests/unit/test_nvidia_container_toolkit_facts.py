@@ -5,6 +5,7 @@ Commands go through a stand-in runner that answers from a table; files are plant
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from module_loader import load_file, load_module
 
-nct = load_module("nvidia_container_toolkit_facts")
+load_module("nvidia_container_toolkit_facts")  # puts plugins/module_utils on the import path
+nct = importlib.import_module("ansible.module_utils.gpuhost_toolkit_look")
 Cmd = nct.Cmd
 
 # config.toml as the stand-in base package's postinst writes it (nvidia-ctk config --in-place on
