@@ -85,7 +85,7 @@ def test_the_first_step_marks_the_looks_out_of_date(role: str) -> None:
 def test_the_mark_sets_what_the_roles_read() -> None:
     (task,) = _tasks("host_facts", "looks_stale.yml")
     assert task["ansible.builtin.set_fact"] == {"host_facts_looks_stale": True}
-    for role in ("nvidia_container_toolkit", "enroot"):
+    for role in ("nvidia_container_toolkit", "enroot", "jetson_container_runtime"):
         assert "not host_facts_looks_stale | default(false) | bool" in (
             ROLES / role / "tasks" / "read.yml").read_text(encoding="utf-8")
 
@@ -108,8 +108,8 @@ def _play_roles(play: dict) -> list[str]:
     return names
 
 
-def test_the_lookers_are_the_toolkit_and_enroot() -> None:
-    assert sorted(LOOKERS) == ["enroot", "nvidia_container_toolkit"]
+def test_the_lookers_are_the_gpu_roles_and_enroot() -> None:
+    assert sorted(LOOKERS) == ["enroot", "jetson_container_runtime", "nvidia_container_toolkit"]
 
 
 @pytest.mark.parametrize("playbook", sorted(p.name for p in PLAYBOOKS.glob("*.yml")))
