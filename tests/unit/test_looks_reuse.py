@@ -98,3 +98,68 @@ def test_the_look_is_reused_only_while_nothing_can_have_changed_it(
         name: str, seen: dict[str, tuple[bool, str]]) -> None:
     _, ran, source = CASES[name]
     assert seen[name] == (ran, source)
+
+
+# ------------------------------------------------------------ which looks the preflight hands over
+SITE_ROLES = ["host_facts", "apt_mirror", "docker_engine", "docker_access",
+              "nvidia_container_toolkit", "jetson_container_runtime", "enroot", "docker_restart",
+              "gpu_verify"]
+PREFLIGHT_PLAYBOOK = """\
+- name: The preflight's looks, before host_facts reads the host
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Stand-in provision_host of an earlier run, as the fact cache keeps it
+      standin_facts:
+        fact: "{{ case_cached }}"
+      when: case_cached is mapping
+    - name: The preflight's look step
+      ansible.builtin.include_role: {name: preflight, tasks_from: looks, public: true}
+    - name: Say which looks host_facts would take
+      ansible.builtin.debug:
+        msg: "{{ preflight_looks.keys() | sort }}"
+"""
+# case -> (host vars, the roles whose look parameters are handed to host_facts)
+SELECTION: dict[str, tuple[dict[str, Any], list[str]]] = {
+    # A first run (no fact cached): either GPU kind may be found; the module takes the right one.
+    "first_run": ({}, ["jetson_container_runtime", "nvidia_container_toolkit"]),
+    "cpu_host": ({"case_cached": {"kind": "cpu"}}, []),
+    "cpu_host_with_enroot": ({"case_cached": {"kind": "cpu"}, "enroot_enabled": True}, ["enroot"]),
+    "dgpu_host": ({"case_cached": {"kind": "dgpu"}}, ["nvidia_container_toolkit"]),
+    "jetson": ({"case_cached": {"kind": "jetson"}}, ["jetson_container_runtime"]),
+    "forced_dgpu": ({"case_cached": {"kind": "cpu"}, "host_facts_force_kind": "dgpu"},
+                    ["nvidia_container_toolkit"]),
+    "playbook_without_the_toolkit": ({"case_cached": {"kind": "dgpu"},
+                                      "preflight_roles": ["host_facts", "docker_engine"]}, []),
+    # A mistyped input: no look handed over, no failure here (the argument_specs check refuses it).
+    "mistyped_toolkit_input": ({"case_cached": {"kind": "dgpu"},
+                                "nvidia_container_toolkit_runtime_config": "no-cgroups"}, []),
+}
+
+
+@pytest.fixture(scope="module")
+def handed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    tmp = tmp_path_factory.mktemp("looks_handed")
+    hosts = {name: {"case_cached": None, "preflight_roles": SITE_ROLES, **edit}
+             for name, (edit, _) in SELECTION.items()}
+    data = run_playbook(tmp, hosts, PREFLIGHT_PLAYBOOK)
+    out: dict[str, list[str]] = {}
+    rescued: set[str] = set()
+    for task in data["plays"][0]["tasks"]:
+        name = task["task"]["name"]
+        for host, res in task["hosts"].items():
+            if name.endswith("Leave each later role its own look") and not res.get("skipped"):
+                rescued.add(host)
+            # The mistyped case fails inside the block, and only there; the rescue goes on.
+            if host != "mistyped_toolkit_input" or "Keep the look parameters" not in name:
+                assert not res.get("failed"), (host, name, res.get("msg"))
+            if name == "Say which looks host_facts would take":
+                out[host] = res["msg"]
+    assert rescued == {"mistyped_toolkit_input"}
+    return out
+
+
+@pytest.mark.parametrize("name", SELECTION)
+def test_the_preflight_hands_over_the_looks_of_the_roles_the_host_may_run(
+        name: str, handed: dict[str, list[str]]) -> None:
+    assert handed[name] == SELECTION[name][1]
