@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_preflight_contract import roles_of_play
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 GATES = {"nvidia_container_toolkit": "toolkit.yml", "enroot": "enroot.yml",
@@ -100,22 +101,24 @@ NO_GATE_NEEDED = {
 PLAYBOOKS = ROLES.parent / "playbooks"
 
 
-def _play_roles(play: dict) -> list[str]:
-    names = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
-    for task in play.get("tasks", []):
-        if "ansible.builtin.import_role" in task:
-            names.append(task["ansible.builtin.import_role"]["name"])
-    return names
+def unmarked_before_a_looker(order: list[str]) -> list[str]:
+    """The roles in ORDER that run before its last looker with neither a mark nor a reason."""
+    before = order[:max((i for i, name in enumerate(order) if name in LOOKERS), default=0)]
+    return [name for name in before if name not in GATES and name not in NO_GATE_NEEDED]
 
 
 def test_the_lookers_are_the_gpu_roles_and_enroot() -> None:
     assert sorted(LOOKERS) == ["enroot", "jetson_container_runtime", "nvidia_container_toolkit"]
 
 
+def test_the_order_check_finds_a_role_without_the_mark() -> None:
+    assert unmarked_before_a_looker(["preflight", "registry_auth", "enroot"]) == ["registry_auth"]
+    # After the last looker a role may change what it likes: no look is reused after it.
+    assert unmarked_before_a_looker(["preflight", "enroot", "registry_auth"]) == []
+
+
 @pytest.mark.parametrize("playbook", sorted(p.name for p in PLAYBOOKS.glob("*.yml")))
 def test_every_role_before_a_looker_marks_its_changes(playbook: str) -> None:
     order = [name for play in yaml.safe_load((PLAYBOOKS / playbook).read_text()) or []
-             for name in _play_roles(play)]
-    before = order[:max((i for i, name in enumerate(order) if name in LOOKERS), default=0)]
-    unmarked = [name for name in before if name not in GATES and name not in NO_GATE_NEEDED]
-    assert unmarked == []
+             for name in roles_of_play(play)]
+    assert unmarked_before_a_looker(order) == []

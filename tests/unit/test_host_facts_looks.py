@@ -62,11 +62,21 @@ def test_each_look_is_its_roles_own_look_with_the_parameters_echoed(tmp_path: Pa
     assert got["enroot"]["look"]["dirs"] == {str(tmp_path / "run-enroot"): None}
 
 
-@pytest.mark.parametrize(("kind", "taken"), [("dgpu", {"nvidia_container_toolkit", "enroot"}),
-                                             ("jetson", {"enroot"}), ("cpu", {"enroot"})])
-def test_the_toolkits_look_only_on_a_dgpu_host(tmp_path: Path, kind: str,
-                                               taken: set[str]) -> None:
+def _jetson_params(tmp_path: Path) -> dict[str, Any]:
+    return {"packages": ["nvidia-container"], "files": [str(tmp_path / "jetson.asc")],
+            "texts": [str(tmp_path / "nvidia-l4t-apt-source.list")], "cdi_specs": [],
+            "cdi_refresh_units": []}
+
+
+@pytest.mark.parametrize(("kind", "taken"), [
+    ("dgpu", {"nvidia_container_toolkit", "enroot"}),
+    ("jetson", {"jetson_container_runtime", "enroot"}),
+    ("cpu", {"enroot"}),
+])
+def test_each_gpu_look_only_on_a_host_of_its_kind(tmp_path: Path, kind: str,
+                                                  taken: set[str]) -> None:
     given = {"nvidia_container_toolkit": _toolkit_params(tmp_path),
+             "jetson_container_runtime": _jetson_params(tmp_path),
              "enroot": _enroot_params(tmp_path)}
     assert set(phf.gather_looks(_host(), kind, given)) == taken
 

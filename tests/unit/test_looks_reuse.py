@@ -14,10 +14,14 @@ changes nothing on this machine; each look says where it came from in its `arch`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from playbook_runner import run_playbook
+
+SITE = Path(__file__).resolve().parents[2] / "playbooks" / "site.yml"
 
 
 def look(source: str) -> dict[str, Any]:
@@ -101,9 +105,8 @@ def test_the_look_is_reused_only_while_nothing_can_have_changed_it(
 
 
 # ------------------------------------------------------------ which looks the preflight hands over
-SITE_ROLES = ["host_facts", "apt_mirror", "docker_engine", "docker_access",
-              "nvidia_container_toolkit", "jetson_container_runtime", "enroot", "docker_restart",
-              "gpu_verify"]
+SITE_ROLES = yaml.safe_load(SITE.read_text(encoding="utf-8"))[0]["roles"][0]["vars"][
+    "preflight_roles"]
 PREFLIGHT_PLAYBOOK = """\
 - name: The preflight's looks, before host_facts reads the host
   hosts: all
