@@ -15,7 +15,9 @@ the project's ansible.cfg (forks, pipelining, ControlPersist) is the one in forc
    on it untimed, and site.yml runs once, timed (docker_engine by the script method from the
    stand-in, never the real get.docker.com). Then the busybox test image is imported and
    site.yml runs once more, untimed (gpu_verify's engine check needs the image). Fleets
-   smaller than the largest are removed after their converge.
+   smaller than the largest are removed after their converge. A fresh fleet starts with no
+   cached facts under its host names, and the stand-ins' play keeps its setup facts in a fact
+   cache of its own: site.yml never gathers them, so they are no part of what is measured.
 2. No-op: on the largest fleet, for each strategy and each size in --sizes (the first SIZE
    hosts), site.yml runs -n times, timed, then the floor: a play of as many
    ansible.builtin.ping tasks as site.yml ran on one host, same hosts, same strategy.
@@ -53,7 +55,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # What the no-op bench already defines (same folder: `python bench/fleet.py` puts it on the path).
-from noop import HARNESS, IMPORT_IMAGE, RECAP, ROOT, TEST_IMAGE, USER
+from noop import (
+    HARNESS,
+    IMPORT_IMAGE,
+    RECAP,
+    ROOT,
+    TEST_IMAGE,
+    USER,
+    forget_cached_facts,
+    standin_env,
+)
 
 STATE_DIR = Path(os.environ.get("TESTHOST_STATE_DIR", ROOT / ".cache" / "testhosts"))
 PLAYBOOK = ROOT / "playbooks" / "site.yml"
@@ -264,10 +275,11 @@ def converge(prefix: str, count: int, image: str, share: float, work: Path,
     inventory, boot = start_fleet(prefix, count, image)
     print(f"{prefix}: {count} SSH hosts started in {boot:.0f} s", file=sys.stderr)
     hosts = host_names(prefix, count)
+    forget_cached_facts(hosts)
     inventories = [inventory, write_vars_inventory(work, prefix, gpu_hosts(prefix, count, share))]
     books = write_playbooks(work, prefix)
     env = ansible_env()
-    standins = playbook(inventories, books["standins"], env, hosts)
+    standins = playbook(inventories, books["standins"], standin_env(env, work), hosts)
     print(f"{prefix}: stand-ins ready in {standins.wall:.0f} s (untimed)", file=sys.stderr)
     row = Row("converge", "linear", count)
     first = playbook(inventories, PLAYBOOK, env, hosts, {"gpu_verify_required": {}})
