@@ -162,7 +162,7 @@ def write_inventory(directory: Path, name: str, gpu: bool = False,
 
 def standin_env(env: dict[str, str], work: Path) -> dict[str, str]:
     """ENV with a fact cache of its own: the stand-ins gather setup facts (the docker one its
-    min subset, the Jetson plant all of them) that site.yml never gathers; left in the
+    min subset, so does the Jetson plant's play) that site.yml never gathers; left in the
     project's cache they would ride in every later task's variables and slow the measured runs."""
     return dict(env, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "standin-facts"))
 
