@@ -332,7 +332,8 @@ def _inventory(directory: Path) -> Path:
         if case[0] in KIND_OF_ROLE:
             hosts[HOST_OF[name]]["host_facts_force_kind"] = KIND_OF_ROLE[case[0]]
     hosts[TWO_ROLES] = {**local, **ROLE_CASES["method-choice"][1],
-                        **ROLE_CASES["verify-cpus-zero"][1]}
+                        **ROLE_CASES["verify-cpus-zero"][1],
+                        **ROLE_CASES["verify-memory-words"][1]}
     path = directory / "inventory.yml"
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}), encoding="utf-8")
     return path
@@ -438,6 +439,16 @@ def test_every_refused_role_is_named_in_one_run(preflight_run: dict[str, Any]) -
     assert '"snap"' in message and "gpu_verify_cpus" in message, message
     assert message.endswith(f"Nothing on {TWO_ROLES} was changed."), message
     assert message.count("was changed") == 1, message
+
+
+def test_each_broken_rule_of_a_role_is_a_line_of_its_own(preflight_run: dict[str, Any]) -> None:
+    """gpu_verify's rules are one task whose message lists every broken rule: both bad inputs
+    of TWO_ROLES are named, each on its own line (not one line holding a list)."""
+    section = _section(preflight_run["refusals"].get(TWO_ROLES, ""), "gpu_verify", TWO_ROLES)
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2, section
+    assert lines[0].startswith('- gpu_verify_cpus is "0"'), section
+    assert lines[1].startswith('- gpu_verify_memory is "lots"'), section
 
 
 # CLI refusals: argv (with {tmp} for a scratch directory) and the text the one line must hold
