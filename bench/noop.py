@@ -33,6 +33,7 @@ Prints figures; never asserts (target: a no-op of at most 6 s).
 from __future__ import annotations
 
 import argparse
+import configparser
 import json
 import os
 import re
@@ -169,7 +170,9 @@ def standin_env(env: dict[str, str], work: Path) -> dict[str, str]:
 
 def forget_cached_facts(hosts: list[str]) -> None:
     """A fresh test host is a new machine: no facts an earlier host of its name left behind."""
-    cache = ROOT / ".cache" / "facts"
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    cache = ROOT / config.get("defaults", "fact_caching_connection")
     for host in hosts:
         for path in cache.glob(f"*_{host}"):
             path.unlink()
